@@ -1,0 +1,363 @@
+/*
+ * The read side of the filesystem: lookup, getattr, open, read, statfs.
+ *
+ * Metadata comes from ListObjectsV2 alone: readdirplus hands the kernel every
+ * entry with its attributes, so `ls -l` costs one LIST per 1,000 entries and
+ * no HEAD. A cold lookup (a path nobody listed) asks two questions, in order:
+ * is there anything under "name/" (then it is a directory, which wins over an
+ * object of the same name), else is "name" itself the first key with that
+ * prefix (then it is a file). Attributes are trusted for the metadata TTL and
+ * revalidated after it, so a file replaced remotely is seen within the TTL.
+ *
+ * An open file pins the ETag it saw; every ranged GET carries If-Match, so a
+ * read never mixes bytes of two versions: if the object changes underneath,
+ * the read fails with ESTALE and the next open sees the new version. The
+ * kernel's page cache is kept across opens only while the ETag is unchanged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "fs/fs.h"
+#include "util/log.h"
+
+struct open_file {
+    char *s3_key;
+    char etag[MRAP_S3_ETAG_MAX];
+    char storage_class[32];
+    uint64_t size;
+};
+
+void mrap_fs_fill_stat(const struct mrap_fs *fs, uint64_t ino, const struct mrap_inode_attr *a,
+                       struct stat *st)
+{
+    const struct mrap_fs_config *cfg = fs->cfg;
+    memset(st, 0, sizeof(*st));
+    st->st_ino = ino;
+    st->st_mode = a->is_dir ? (S_IFDIR | cfg->dir_mode) : (S_IFREG | cfg->file_mode);
+    if (cfg->read_only)
+        st->st_mode &= (mode_t) ~(S_IWUSR | S_IWGRP | S_IWOTH);
+    st->st_nlink = a->is_dir ? 2 : 1;
+    st->st_uid = cfg->uid;
+    st->st_gid = cfg->gid;
+    st->st_size = a->is_dir ? 0 : (off_t)a->size;
+    st->st_blksize = 1 << 20; /* tools like cp size their buffers from this */
+    st->st_blocks = a->is_dir ? 0 : (blkcnt_t)((a->size + 511) / 512);
+    st->st_mtim = a->mtime;
+    st->st_ctim = a->mtime;
+    st->st_atim = a->mtime;
+}
+
+void mrap_fs_attr_from_entry(const struct mrap_s3_list_entry *e, struct mrap_inode_attr *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->size = e->size;
+    a->mtime = e->mtime;
+    memcpy(a->etag, e->etag, sizeof(a->etag));
+    memcpy(a->storage_class, e->storage_class, sizeof(a->storage_class));
+}
+
+void mrap_fs_dir_attr(const struct mrap_fs *fs, struct mrap_inode_attr *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->is_dir = true;
+    a->mtime = fs->mount_time;
+}
+
+/* Is `s3_key` an object? Fills attr from the first key of a LIST by prefix. */
+static int resolve_file(struct mrap_fs *fs, const char *s3_key, struct mrap_inode_attr *attr)
+{
+    struct mrap_s3_list_page pg;
+    struct mrap_s3_list_opts lo = {.prefix = s3_key, .max_keys = 1};
+    int rc = mrap_s3_list_objects(fs->s3, &lo, &pg, NULL);
+    if (rc)
+        return rc;
+    rc = -ENOENT;
+    if (pg.n_objects > 0 && strcmp(pg.objects[0].key, s3_key) == 0) {
+        mrap_fs_attr_from_entry(&pg.objects[0], attr);
+        rc = 0;
+    }
+    mrap_s3_list_page_cleanup(&pg);
+    return rc;
+}
+
+/* Is there anything under "s3_key/"? */
+static int resolve_dir(struct mrap_fs *fs, const char *s3_key)
+{
+    struct mrap_s3_list_page pg;
+    char *prefix = NULL;
+    if (asprintf(&prefix, "%s/", s3_key) < 0)
+        return -ENOMEM;
+    struct mrap_s3_list_opts lo = {.prefix = prefix, .delimiter = "/", .max_keys = 1};
+    int rc = mrap_s3_list_objects(fs->s3, &lo, &pg, NULL);
+    free(prefix);
+    if (rc)
+        return rc;
+    rc = (pg.n_objects || pg.n_prefixes) ? 0 : -ENOENT;
+    mrap_s3_list_page_cleanup(&pg);
+    return rc;
+}
+
+static int resolve(struct mrap_fs *fs, const char *inode_key, struct mrap_inode_attr *attr)
+{
+    char *s3_key = mrap_fs_s3_key(fs, inode_key);
+    if (!s3_key)
+        return -ENOMEM;
+    int rc = resolve_dir(fs, s3_key);
+    if (rc == 0)
+        mrap_fs_dir_attr(fs, attr);
+    else if (rc == -ENOENT)
+        rc = resolve_file(fs, s3_key, attr);
+    free(s3_key);
+    return rc;
+}
+
+static void reply_errno(fuse_req_t req, int rc)
+{
+    fuse_reply_err(req, rc < 0 ? -rc : EIO);
+}
+
+static void mrap_fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    struct mrap_fs *fs = fuse_req_userdata(req);
+    struct mrap_inode_info parent_info, found;
+    struct fuse_entry_param e;
+    struct mrap_inode_attr attr;
+    char *key = NULL;
+    int rc;
+
+    memset(&e, 0, sizeof(e));
+    e.attr_timeout = e.entry_timeout = fs->cfg->metadata_ttl_s;
+    if (!mrap_fs_name_valid(name, strlen(name))) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    if (mrap_inode_find_fresh(fs->inodes, parent, name, &found, 1) == 0) {
+        mrap_fs_fill_stat(fs, found.ino, &found.attr, &e.attr);
+        e.ino = found.ino;
+        mrap_inode_info_cleanup(&found);
+        fuse_reply_entry(req, &e);
+        return;
+    }
+    rc = mrap_inode_get(fs->inodes, parent, &parent_info);
+    if (rc) {
+        reply_errno(req, rc);
+        return;
+    }
+    if (parent_info.key[0])
+        rc = asprintf(&key, "%s/%s", parent_info.key, name) < 0 ? -ENOMEM : 0;
+    else
+        rc = (key = strdup(name)) ? 0 : -ENOMEM;
+    mrap_inode_info_cleanup(&parent_info);
+    if (!rc && strlen(fs->cfg->prefix) + strlen(key) > MRAP_S3_KEY_MAX)
+        rc = -ENAMETOOLONG;
+    if (!rc)
+        rc = resolve(fs, key, &attr);
+    free(key);
+    if (rc == -ENOENT) {
+        mrap_inode_detach(fs->inodes, parent, name);
+        /* ino 0 with a timeout is a negative entry: the kernel caches the miss. */
+        fuse_reply_entry(req, &e);
+        return;
+    }
+    if (rc) {
+        reply_errno(req, rc);
+        return;
+    }
+    e.ino = mrap_inode_upsert(fs->inodes, parent, name, &attr, 1);
+    if (!e.ino) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    mrap_fs_fill_stat(fs, e.ino, &attr, &e.attr);
+    fuse_reply_entry(req, &e);
+}
+
+static void mrap_fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    struct mrap_fs *fs = fuse_req_userdata(req);
+    mrap_inode_forget(fs->inodes, ino, nlookup);
+    fuse_reply_none(req);
+}
+
+static void mrap_fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+    struct mrap_fs *fs = fuse_req_userdata(req);
+    for (size_t i = 0; i < count; i++)
+        mrap_inode_forget(fs->inodes, forgets[i].ino, forgets[i].nlookup);
+    fuse_reply_none(req);
+}
+
+/* Refreshes a file inode's attributes when they are past the TTL. */
+static int revalidate(struct mrap_fs *fs, struct mrap_inode_info *info)
+{
+    if (info->fresh || info->attr.is_dir)
+        return 0;
+    char *s3_key = mrap_fs_s3_key(fs, info->key);
+    if (!s3_key)
+        return -ENOMEM;
+    struct mrap_inode_attr attr;
+    int rc = resolve_file(fs, s3_key, &attr);
+    free(s3_key);
+    if (rc)
+        return rc; /* -ENOENT: deleted remotely; the kernel will look the name up again */
+    mrap_inode_set_attr(fs->inodes, info->ino, &attr);
+    info->attr = attr;
+    return 0;
+}
+
+static void mrap_fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct mrap_fs *fs = fuse_req_userdata(req);
+    struct mrap_inode_info info;
+    struct stat st;
+    int rc = mrap_inode_get(fs->inodes, ino, &info);
+    if (!rc)
+        rc = revalidate(fs, &info);
+    if (rc) {
+        mrap_inode_info_cleanup(&info);
+        reply_errno(req, rc);
+        return;
+    }
+    mrap_fs_fill_stat(fs, ino, &info.attr, &st);
+    mrap_inode_info_cleanup(&info);
+    fuse_reply_attr(req, &st, fs->cfg->metadata_ttl_s);
+}
+
+static void mrap_fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct mrap_fs *fs = fuse_req_userdata(req);
+    struct mrap_inode_info info;
+    struct open_file *fh = NULL;
+    int rc;
+
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+        fuse_reply_err(req, EROFS);
+        return;
+    }
+    rc = mrap_inode_get(fs->inodes, ino, &info);
+    if (rc) {
+        reply_errno(req, rc);
+        return;
+    }
+    if (info.attr.is_dir) {
+        rc = -EISDIR;
+        goto out;
+    }
+    rc = revalidate(fs, &info);
+    if (rc)
+        goto out;
+    fh = calloc(1, sizeof(*fh));
+    if (!fh || !(fh->s3_key = mrap_fs_s3_key(fs, info.key))) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    memcpy(fh->etag, info.attr.etag, sizeof(fh->etag));
+    memcpy(fh->storage_class, info.attr.storage_class, sizeof(fh->storage_class));
+    fh->size = info.attr.size;
+    fi->keep_cache = mrap_inode_note_open(fs->inodes, ino, fh->etag);
+    fi->fh = (uint64_t)(uintptr_t)fh;
+    fh = NULL;
+out:
+    mrap_inode_info_cleanup(&info);
+    if (fh)
+        free(fh->s3_key);
+    free(fh);
+    if (rc)
+        reply_errno(req, rc);
+    else
+        fuse_reply_open(req, fi);
+}
+
+static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                         struct fuse_file_info *fi)
+{
+    struct mrap_fs *fs = fuse_req_userdata(req);
+    struct open_file *fh = (struct open_file *)(uintptr_t)fi->fh;
+    struct mrap_s3_error err;
+    size_t got = 0;
+
+    if (off < 0 || (uint64_t)off >= fh->size || size == 0) {
+        fuse_reply_buf(req, NULL, 0);
+        return;
+    }
+    if (size > fh->size - (uint64_t)off)
+        size = (size_t)(fh->size - (uint64_t)off);
+    char *buf = malloc(size);
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    int rc = mrap_s3_get_range(fs->s3, fh->s3_key, (uint64_t)off, size, fh->etag, buf, &got,
+                               &err);
+    if (rc == -ESTALE)
+        mrap_log(MRAP_LOG_WARN, "fs", "%s changed while open (ETag %s); reopen to read the new "
+                 "version", fh->s3_key, fh->etag);
+    else if (rc && strcmp(err.code, "InvalidObjectState") == 0)
+        mrap_log(MRAP_LOG_WARN, "fs", "%s is archived (storage class %s) and not restored; "
+                 "restore it (RestoreObject) before reading", fh->s3_key,
+                 fh->storage_class[0] ? fh->storage_class : "archive");
+    if (rc)
+        reply_errno(req, rc);
+    else
+        fuse_reply_buf(req, buf, got);
+    free(buf);
+}
+
+static void mrap_fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct open_file *fh = (struct open_file *)(uintptr_t)fi->fh;
+    if (fh) {
+        free(fh->s3_key);
+        free(fh);
+    }
+    fuse_reply_err(req, 0);
+}
+
+static void mrap_fs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    /* S3 has no capacity to report; like other S3 filesystems we answer with a
+     * large constant so that tools checking free space proceed. */
+    struct statvfs st;
+    memset(&st, 0, sizeof(st));
+    st.f_bsize = 4096;
+    st.f_frsize = 4096;
+    st.f_blocks = st.f_bfree = st.f_bavail = (1ULL << 50) / 4096; /* 1 PiB */
+    st.f_files = st.f_ffree = st.f_favail = 1ULL << 32;
+    st.f_namemax = 255;
+    fuse_reply_statfs(req, &st);
+}
+
+static void mrap_fs_init_conn(void *userdata, struct fuse_conn_info *conn)
+{
+    /* Always readdirplus: `ls -l` then gets every attribute from the listing
+     * instead of one lookup per entry. */
+    if (conn->capable & FUSE_CAP_READDIRPLUS)
+        conn->want |= FUSE_CAP_READDIRPLUS;
+    conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
+    (void)userdata;
+}
+
+static const struct fuse_lowlevel_ops ops = {
+    .init = mrap_fs_init_conn,
+    .lookup = mrap_fs_lookup,
+    .forget = mrap_fs_forget,
+    .forget_multi = mrap_fs_forget_multi,
+    .getattr = mrap_fs_getattr,
+    .open = mrap_fs_open,
+    .read = mrap_fs_read,
+    .release = mrap_fs_release,
+    .opendir = mrap_fs_opendir,
+    .readdir = mrap_fs_readdir,
+    .readdirplus = mrap_fs_readdirplus,
+    .releasedir = mrap_fs_releasedir,
+    .statfs = mrap_fs_statfs,
+};
+
+const struct fuse_lowlevel_ops *mrap_fs_lowlevel_ops(void)
+{
+    return &ops;
+}

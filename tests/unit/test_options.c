@@ -1,0 +1,80 @@
+/* Command-line and -o parsing, including the mount(8) helper form. */
+#include "fs/options.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse(bool helper, struct mrap_fs_config *cfg, char *err, int argc, char **argv)
+{
+    return mrap_fs_options_parse(argc, argv, helper, cfg, err, 256);
+}
+
+int main(void)
+{
+    struct mrap_fs_config cfg;
+    char err[256];
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("AWS_ENDPOINT_URL_S3");
+
+    char *a1[] = {"mrapfs", "--endpoint-url", "http://localhost:9000", "-f", "--prefix=logs/",
+                  "--file-mode", "0600", "--max-connections", "8",
+                  "arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap", "/tmp"};
+    CHECK_INT(parse(false, &cfg, err, 11, a1), 0);
+    CHECK_STR(cfg.name, "mfzwi23gnjvgw.mrap");
+    CHECK_STR(cfg.account_id, "111122223333");
+    CHECK_STR(cfg.endpoint_url, "http://localhost:9000");
+    CHECK_STR(cfg.prefix, "logs/");
+    CHECK(cfg.foreground, "-f");
+    CHECK_INT(cfg.file_mode, 0600);
+    CHECK_INT(cfg.max_connections, 8);
+    CHECK_INT(cfg.target, MRAP_S3_TARGET_MRAP);
+    mrap_fs_options_cleanup(&cfg);
+
+    char *a2[] = {"mount.mrapfs", "mfzwi23gnjvgw.mrap", "/tmp", "-o",
+                  "rw,_netdev,endpoint_url=http://localhost:1,uid=5,ro,allow_other,metadata-ttl=2.5"};
+    CHECK_INT(parse(true, &cfg, err, 5, a2), 0);
+    CHECK(cfg.read_only && cfg.allow_other, "ro and allow_other");
+    CHECK_INT(cfg.uid, 5);
+    CHECK(cfg.metadata_ttl_s == 2.5, "ttl");
+    mrap_fs_options_cleanup(&cfg);
+
+    char *a3[] = {"mrapfs", "-o", "bogus=1", "mfzwi23gnjvgw.mrap", "/tmp"};
+    CHECK_INT(parse(false, &cfg, err, 5, a3), -EINVAL);
+    CHECK(strstr(err, "bogus") != NULL, "names the bad option: %s", err);
+    mrap_fs_options_cleanup(&cfg);
+
+    char *a4[] = {"mrapfs", "Not-An-Alias", "/tmp"};
+    CHECK_INT(parse(false, &cfg, err, 3, a4), -EINVAL);
+    mrap_fs_options_cleanup(&cfg);
+
+    char *a5[] = {"mrapfs", "arn:aws:s3:us-east-1:111122223333:accesspoint/x", "/tmp"};
+    CHECK_INT(parse(false, &cfg, err, 3, a5), -EINVAL);
+    mrap_fs_options_cleanup(&cfg);
+
+    char *a6[] = {"mrapfs", "mfzwi23gnjvgw.mrap", "/nonexistent/dir"};
+    CHECK_INT(parse(false, &cfg, err, 3, a6), -EINVAL);
+    mrap_fs_options_cleanup(&cfg);
+
+    char *a7[] = {"mrapfs", "--prefix", "/abs", "mfzwi23gnjvgw.mrap", "/tmp"};
+    CHECK_INT(parse(false, &cfg, err, 5, a7), -EINVAL);
+    mrap_fs_options_cleanup(&cfg);
+
+    char *a8[] = {"mrapfs", "s3://my-bucket", "/tmp", "--region", "eu-west-1"};
+    CHECK_INT(parse(false, &cfg, err, 5, a8), 0);
+    CHECK_INT(cfg.target, MRAP_S3_TARGET_BUCKET);
+    CHECK_STR(cfg.name, "my-bucket");
+    mrap_fs_options_cleanup(&cfg);
+
+    char *a9[] = {"mrapfs", "--file-mode", "999", "mfzwi23gnjvgw.mrap", "/tmp"};
+    CHECK_INT(parse(false, &cfg, err, 5, a9), -EINVAL);
+    mrap_fs_options_cleanup(&cfg);
+
+    setenv("AWS_ENDPOINT_URL", "http://localhost:7", 1);
+    char *a10[] = {"mrapfs", "mfzwi23gnjvgw.mrap", "/tmp"};
+    CHECK_INT(parse(false, &cfg, err, 3, a10), 0);
+    CHECK_STR(cfg.endpoint_url, "http://localhost:7");
+    mrap_fs_options_cleanup(&cfg);
+    return mrap_test_finish();
+}
