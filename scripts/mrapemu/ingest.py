@@ -63,7 +63,7 @@ class BodyReader:
     def drain(self, limit):
         """Reads and drops what is left if it is at most `limit` bytes;
         returns False when the connection must be closed instead."""
-        if self.remaining > limit or (not self.started and self.remaining):
+        if self.remaining > limit:
             return False
         try:
             while self.remaining:

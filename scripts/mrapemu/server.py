@@ -52,7 +52,7 @@ except ImportError:   # the verifier is written separately; without it nothing i
 
 SIGV4A = "AWS4-ECDSA-P256-SHA256"
 MAX_KEY_BYTES = 1024
-DRAIN_LIMIT = 8 << 20
+DRAIN_LIMIT = 64 << 20
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
@@ -186,6 +186,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send_reply(ctx, reply, cut=(fault == "cut"))
         finally:
             self._finish_body()
+            self._expect_100 = False
             if ctx.op is not None:
                 app.stats.record(ctx.op, getattr(self, "status_sent", 0),
                                  self.reader.consumed if self.reader else 0, self.bytes_out,
@@ -323,8 +324,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if body:
             self.send_header("Content-Type", "application/xml")
         self.send_header("Content-Length", str(len(body)))
-        if self.reader and self.reader.remaining and not self.reader.started:
-            self.close_connection = True       # the client may still be sending
+        if self.reader and self.reader.remaining and not self._can_drain():
+            self.close_connection = True
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -378,11 +379,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
         self.status_sent = 0
 
+    def _can_drain(self):
+        """Whether the unread body can be read and dropped to keep the connection:
+        not when the client waits for 100 Continue (it may never send the body;
+        S3 closes then) nor when the body is large."""
+        r = self.reader
+        return not getattr(self, "_expect_100", False) and r.remaining <= DRAIN_LIMIT
+
     def _finish_body(self):
         r = self.reader
         if r is None or not r.remaining or self.close_connection:
             return
-        if not r.drain(DRAIN_LIMIT):
+        if not self._can_drain() or not r.drain(DRAIN_LIMIT):
             self.close_connection = True
 
 
