@@ -45,8 +45,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#define ALG_V4  "AWS4-HMAC-SHA256"
-#define ALG_V4A "AWS4-ECDSA-P256-SHA256"
+#define ALG_V4        "AWS4-HMAC-SHA256"
+#define ALG_V4A       "AWS4-ECDSA-P256-SHA256"
 #define MAX_EXPIRES_S 604800u /* 7 days: the SigV4 presign maximum */
 
 struct mrap_signer {
@@ -96,15 +96,21 @@ void mrap_sig_result_cleanup(struct mrap_sig_result *r)
  * an empty "Expect:" the caller may set to disable 100-continue), so signing
  * it could sign something that is not sent. */
 static const char *const skipped_headers[] = {
-    "x-amzn-trace-id",       "user-agent", "connection", "sec-websocket-key",
-    "sec-websocket-protocol", "sec-websocket-version", "upgrade", "transfer-encoding",
+    "x-amzn-trace-id",
+    "user-agent",
+    "connection",
+    "sec-websocket-key",
+    "sec-websocket-protocol",
+    "sec-websocket-version",
+    "upgrade",
+    "transfer-encoding",
     "expect",
 };
 
 /* Added by the signer; a caller that sets them has a bug. */
 static const char *const reserved_headers[] = {
-    "authorization", "x-amz-date", "x-amz-region-set", "x-amz-security-token",
-    "x-amz-content-sha256",
+    "authorization",        "x-amz-date",           "x-amz-region-set",
+    "x-amz-security-token", "x-amz-content-sha256",
 };
 
 static bool name_in(const char *name, const char *const *list, size_t n)
@@ -300,8 +306,8 @@ static int append_trimmed(struct mrap_buf *b, const char *v)
 /* The headers the signer adds in header mode, to the canonical list. */
 struct added_headers {
     const char *date;
-    const char *region_set;    /* V4A */
-    const char *token;         /* when a session token is present */
+    const char *region_set;     /* V4A */
+    const char *token;          /* when a session token is present */
     const char *content_sha256; /* when asked */
 };
 
@@ -502,8 +508,8 @@ int mrap_signer_sign(struct mrap_signer *s, const struct mrap_credentials *creds
 
     bool v4a = o->alg == MRAP_SIG_V4A;
     const char *alg = v4a ? ALG_V4A : ALG_V4;
-    const char *token = creds->session_token && creds->session_token[0] ? creds->session_token
-                                                                         : NULL;
+    const char *token =
+        creds->session_token && creds->session_token[0] ? creds->session_token : NULL;
     const char *payload = o->payload_hash ? o->payload_hash : MRAP_EMPTY_SHA256;
 
     strftime(st->date, sizeof(st->date), "%Y%m%dT%H%M%SZ", &tm);
@@ -621,6 +627,9 @@ int mrap_signer_sign(struct mrap_signer *s, const struct mrap_credentials *creds
     if (!out->canonical_request || !out->string_to_sign)
         rc = -ENOMEM;
 out:
+    /* A bounded buffer was full: the request is too large to sign, not an I/O error. */
+    if (rc == -EFBIG)
+        rc = reject("request too large to sign");
     if (rc && rc != -EINVAL && rc != -ENOMEM)
         mrap_log(MRAP_LOG_ERROR, "sigv4", "signing failed: %s", strerror(-rc));
     if (rc)

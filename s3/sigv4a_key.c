@@ -60,8 +60,8 @@ static unsigned be32_greater_ct(const unsigned char *a, const unsigned char *b)
     unsigned gt = 0, eq = 1;
     for (size_t i = 0; i < 32; i++) {
         unsigned x = a[i], y = b[i];
-        gt |= ((y - x) >> 31) & eq;        /* x > y while equal so far */
-        eq &= ((x ^ y) - 1) >> 31;          /* x == y */
+        gt |= ((y - x) >> 31) & eq; /* x > y while equal so far */
+        eq &= ((x ^ y) - 1) >> 31;  /* x == y */
     }
     return gt & 1;
 }
@@ -76,8 +76,7 @@ static void be32_add_one_ct(unsigned char *a)
     }
 }
 
-int mrap_sigv4a_derive_scalar(const char *access_key_id, const char *secret,
-                              unsigned char priv[32])
+int mrap_sigv4a_derive_scalar(const char *access_key_id, const char *secret, unsigned char priv[32])
 {
     size_t id_len = access_key_id ? strlen(access_key_id) : 0;
     size_t secret_len = secret ? strlen(secret) : 0;
@@ -175,7 +174,8 @@ static EVP_PKEY *p256_pkey_build(const unsigned char *priv, const unsigned char 
         goto out;
     if (priv) {
         d = BN_secure_new();
-        if (!d || !BN_bin2bn(priv, 32, d) || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d))
+        if (!d || !BN_bin2bn(priv, 32, d) ||
+            !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d))
             goto out;
     }
     params = OSSL_PARAM_BLD_to_param(bld);
@@ -345,9 +345,8 @@ int mrap_sigv4a_cache_get(struct mrap_sigv4a_cache *c, const struct mrap_credent
     int rc;
 
     *out = NULL;
-    if (!creds || !creds->access_key_id || !creds->access_key_id[0] ||
-        !creds->secret_access_key || !creds->secret_access_key[0] ||
-        strlen(creds->access_key_id) > MRAP_SIG_MAX_CRED_BYTES)
+    if (!creds || !creds->access_key_id || !creds->access_key_id[0] || !creds->secret_access_key ||
+        !creds->secret_access_key[0] || strlen(creds->access_key_id) > MRAP_SIG_MAX_CRED_BYTES)
         return -EINVAL;
     rc = secret_tag(creds->secret_access_key, tag);
     if (rc)

@@ -26,8 +26,8 @@ static const char hex_lower[] = "0123456789abcdef";
 
 static bool is_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 static int hex_value(unsigned char c)
@@ -77,8 +77,13 @@ int mrap_uri_encode_append(struct mrap_buf *b, const char *s, size_t len, bool k
 char *mrap_uri_encode(const char *s, size_t len, bool keep_slash)
 {
     struct mrap_buf b;
-    mrap_buf_init(&b, MRAP_SIG_MAX_OUT_BYTES);
-    if (mrap_uri_encode_append(&b, s ? s : "", s ? len : 0, keep_slash)) {
+    if (!s)
+        len = 0;
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    /* Exactly the worst case, so that only a failed allocation can fail. */
+    mrap_buf_init(&b, 3 * len);
+    if (mrap_uri_encode_append(&b, s ? s : "", len, keep_slash)) {
         mrap_buf_cleanup(&b);
         return NULL;
     }

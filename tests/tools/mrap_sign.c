@@ -38,7 +38,7 @@
 
 #include <openssl/crypto.h>
 
-#define MAX_LINE_BYTES  (64 * 1024)
+#define MAX_LINE_BYTES   (64 * 1024)
 #define MAX_TOOL_HEADERS 200 /* above the signer's limit, so that its check can be tested */
 
 struct input {
@@ -53,10 +53,10 @@ struct input {
 
 static void input_cleanup(struct input *in)
 {
-    char **strs[] = {&in->alg,        &in->service,        &in->region,     &in->time,
-                     &in->access_key, &in->secret_key,     &in->session_token, &in->method,
-                     &in->path,       &in->query,          &in->payload_hash,
-                     &in->string_to_sign, &in->signature};
+    char **strs[] = {&in->alg,        &in->service,    &in->region,        &in->time,
+                     &in->access_key, &in->secret_key, &in->session_token, &in->method,
+                     &in->path,       &in->query,      &in->payload_hash,  &in->string_to_sign,
+                     &in->signature};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         if (*strs[i])
             OPENSSL_cleanse(*strs[i], strlen(*strs[i]));
@@ -88,10 +88,18 @@ static int unescape(char *s)
         }
         p++;
         switch (*p) {
-        case '\\': *o++ = '\\'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
         case 'x': {
             int hi = p[1] ? hexdig(p[1]) : -1, lo = hi >= 0 && p[2] ? hexdig(p[2]) : -1;
             if (hi < 0 || lo < 0 || (hi | lo) == 0)
@@ -126,12 +134,18 @@ static int parse_line(struct input *in, char *line)
     struct {
         const char *key;
         char **field;
-    } strs[] = {{"alg", &in->alg},           {"service", &in->service},
-                {"region", &in->region},     {"time", &in->time},
-                {"access_key", &in->access_key}, {"secret_key", &in->secret_key},
-                {"session_token", &in->session_token}, {"method", &in->method},
-                {"path", &in->path},         {"query", &in->query},
-                {"payload_hash", &in->payload_hash}, {"string_to_sign", &in->string_to_sign},
+    } strs[] = {{"alg", &in->alg},
+                {"service", &in->service},
+                {"region", &in->region},
+                {"time", &in->time},
+                {"access_key", &in->access_key},
+                {"secret_key", &in->secret_key},
+                {"session_token", &in->session_token},
+                {"method", &in->method},
+                {"path", &in->path},
+                {"query", &in->query},
+                {"payload_hash", &in->payload_hash},
+                {"string_to_sign", &in->string_to_sign},
                 {"signature", &in->signature}};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (strcmp(line, strs[i].key) == 0)
@@ -139,8 +153,10 @@ static int parse_line(struct input *in, char *line)
     struct {
         const char *key;
         bool *field;
-    } flags[] = {{"content_sha256", &in->content_sha256}, {"double_encode", &in->double_encode},
-                 {"normalize", &in->normalize},          {"presign", &in->presign}};
+    } flags[] = {{"content_sha256", &in->content_sha256},
+                 {"double_encode", &in->double_encode},
+                 {"normalize", &in->normalize},
+                 {"presign", &in->presign}};
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
         if (strcmp(line, flags[i].key) == 0) {
             *flags[i].field = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;

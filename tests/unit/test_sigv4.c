@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DOC_AKID   "AKIAIOSFODNN7EXAMPLE"
-#define DOC_SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-#define DOC_HOST   "examplebucket.s3.amazonaws.com"
-#define DOC_TIME   1369353600 /* 2013-05-24T00:00:00Z */
+#define DOC_AKID     "AKIAIOSFODNN7EXAMPLE"
+#define DOC_SECRET   "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+#define DOC_HOST     "examplebucket.s3.amazonaws.com"
+#define DOC_TIME     1369353600 /* 2013-05-24T00:00:00Z */
 #define SUITE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define SUITE_TIME   1440938160 /* 2015-08-30T12:36:00Z */
 
@@ -67,20 +67,22 @@ static void test_doc_get_object(void)
     struct mrap_sig_opts o = s3_opts(MRAP_SIG_V4, "us-east-1");
     struct mrap_sig_result r;
     CHECK_INT(sign(&doc_creds, "GET", "/test.txt", NULL, h, 2, &o, &r), 0);
-    CHECK_STR(r.canonical_request, "GET\n/test.txt\n\n"
-                                   "host:examplebucket.s3.amazonaws.com\n"
-                                   "range:bytes=0-9\n"
-                                   "x-amz-content-sha256:" MRAP_EMPTY_SHA256 "\n"
-                                   "x-amz-date:20130524T000000Z\n\n"
-                                   "host;range;x-amz-content-sha256;x-amz-date\n" MRAP_EMPTY_SHA256);
+    CHECK_STR(r.canonical_request,
+              "GET\n/test.txt\n\n"
+              "host:examplebucket.s3.amazonaws.com\n"
+              "range:bytes=0-9\n"
+              "x-amz-content-sha256:" MRAP_EMPTY_SHA256 "\n"
+              "x-amz-date:20130524T000000Z\n\n"
+              "host;range;x-amz-content-sha256;x-amz-date\n" MRAP_EMPTY_SHA256);
     CHECK_STR(r.string_to_sign,
               "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
               "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
     CHECK_STR(r.signature_hex, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
-    CHECK_STR(header(&r, "Authorization"),
-              "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
-              "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
-              "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+    CHECK_STR(
+        header(&r, "Authorization"),
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+        "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
     /* The contract's order: X-Amz-Date, X-Amz-Content-SHA256, Authorization. */
     CHECK_INT(r.n_headers, 3);
     CHECK_STR(r.headers[0].name, "X-Amz-Date");
@@ -175,8 +177,9 @@ static void test_suite_get_vanilla(void)
                               .normalize_path = true};
     struct mrap_sig_result r;
     CHECK_INT(sign(&c, "GET", "/", NULL, h, 1, &o, &r), 0);
-    CHECK_STR(r.canonical_request, "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z"
-                                   "\n\nhost;x-amz-date\n" MRAP_EMPTY_SHA256);
+    CHECK_STR(r.canonical_request,
+              "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z"
+              "\n\nhost;x-amz-date\n" MRAP_EMPTY_SHA256);
     CHECK_STR(r.signature_hex, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
     CHECK_INT(r.n_headers, 2); /* X-Amz-Date, Authorization: no content-sha256 unless asked */
     mrap_sig_result_cleanup(&r);
@@ -229,8 +232,9 @@ static void test_s3_encoding(void)
     CHECK(canonical_uri("relative", NULL, &o, &rc) == NULL && rc == -EINVAL, "relative path");
 
     /* Query: decoded, re-encoded (upper-case hex, '+' is not a space), sorted. */
-    line = canonical_uri("/", "list-type=2&prefix=a%2fb&continuation-token=1%2Bx%3D%3D&empty&"
-                              "a=b+c&&a=%7e&z=%E2%82%AC",
+    line = canonical_uri("/",
+                         "list-type=2&prefix=a%2fb&continuation-token=1%2Bx%3D%3D&empty&"
+                         "a=b+c&&a=%7e&z=%E2%82%AC",
                          &o, &rc);
     CHECK_INT(rc, 0);
     CHECK_STR(line, "/\na=b%2Bc&a=~&continuation-token=1%2Bx%3D%3D&empty=&list-type=2&"
@@ -254,7 +258,7 @@ static void test_s3_encoding(void)
 static void test_headers(void)
 {
     struct mrap_sig_header h[] = {
-        {"Host", "  b.example  "},   {"X-Amz-Meta-B", "two"},
+        {"Host", "  b.example  "},    {"X-Amz-Meta-B", "two"},
         {"User-Agent", "mrapfs/0.1"}, {"x-amz-meta-a", " a \t  b\n  c "},
         {"X-AMZ-META-B", "one"},      {"X-Amzn-Trace-Id", "Root=1"},
         {"Expect", "100-continue"},   {"Transfer-Encoding", "chunked"},
@@ -294,8 +298,8 @@ static void test_session_token(void)
                  "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-region-set;"
                  "x-amz-security-token, Signature=") == header(&r, "Authorization"),
           "V4A Authorization: no region in the scope");
-    CHECK(strncmp(r.string_to_sign, "AWS4-ECDSA-P256-SHA256\n20130524T000000Z\n20130524/s3/aws4_request\n",
-                  64) == 0,
+    CHECK(strncmp(r.string_to_sign,
+                  "AWS4-ECDSA-P256-SHA256\n20130524T000000Z\n20130524/s3/aws4_request\n", 64) == 0,
           "V4A string to sign");
     CHECK_INT(mrap_signer_verify_v4a(signer, &c, r.string_to_sign, r.signature_hex), 1);
     mrap_sig_result_cleanup(&r);
@@ -374,8 +378,15 @@ static void test_rejections(void)
     }
     CHECK_INT(sign(&doc_creds, "GET", "/k", NULL, many, MRAP_SIG_MAX_HEADERS, &o, &r), 0);
     mrap_sig_result_cleanup(&r);
-    CHECK_INT(sign(&doc_creds, "GET", "/k", NULL, many, MRAP_SIG_MAX_HEADERS + 1, &o, &r),
-              -EINVAL);
+    CHECK_INT(sign(&doc_creds, "GET", "/k", NULL, many, MRAP_SIG_MAX_HEADERS + 1, &o, &r), -EINVAL);
+    /* Each header within bounds, but together more than the signer will build. */
+    char *wide = malloc(MRAP_SIG_MAX_VALUE_BYTES);
+    memset(wide, 'w', MRAP_SIG_MAX_VALUE_BYTES - 1);
+    wide[MRAP_SIG_MAX_VALUE_BYTES - 1] = '\0';
+    for (size_t i = 1; i < MRAP_SIG_MAX_HEADERS; i++)
+        many[i].value = wide;
+    CHECK_INT(sign(&doc_creds, "GET", "/k", NULL, many, MRAP_SIG_MAX_HEADERS, &o, &r), -EINVAL);
+    free(wide);
     char *big = malloc(MRAP_SIG_MAX_PATH_BYTES + 2);
     memset(big, 'a', MRAP_SIG_MAX_PATH_BYTES + 1);
     big[MRAP_SIG_MAX_PATH_BYTES + 1] = '\0';

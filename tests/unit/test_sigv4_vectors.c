@@ -30,7 +30,7 @@
 
 #include <openssl/evp.h>
 
-#define MAX_FILE_BYTES (1 << 20)
+#define MAX_FILE_BYTES  (1 << 20)
 #define MAX_REQ_HEADERS 64
 
 /* dir/name into out; false when it does not fit. */
@@ -310,10 +310,17 @@ out:
 }
 
 static const char *const case_files[] = {
-    "context.json",          "request.txt",          "public-key.json",
-    "header-canonical-request.txt", "header-string-to-sign.txt", "header-signature.txt",
-    "header-signed-request.txt",    "query-canonical-request.txt", "query-string-to-sign.txt",
-    "query-signature.txt",          "query-signed-request.txt",
+    "context.json",
+    "request.txt",
+    "public-key.json",
+    "header-canonical-request.txt",
+    "header-string-to-sign.txt",
+    "header-signature.txt",
+    "header-signed-request.txt",
+    "query-canonical-request.txt",
+    "query-string-to-sign.txt",
+    "query-signature.txt",
+    "query-signed-request.txt",
 };
 
 static bool case_complete(const char *dir)
@@ -459,8 +466,8 @@ int main(void)
     if (signer)
         CHECK(mrap_signer_v4a_derivations(signer) == 1, "key derived once (%lu derivations)",
               mrap_signer_v4a_derivations(signer));
-    printf("sigv4a vectors: %d passed, %d failed (%d incomplete upstream cases skipped)\n",
-           passed, failed, incomplete);
+    printf("sigv4a vectors: %d passed, %d failed (%d incomplete upstream cases skipped)\n", passed,
+           failed, incomplete);
     CHECK(passed > 0, "at least one vector ran");
     mrap_signer_destroy(signer);
     return mrap_test_finish();
