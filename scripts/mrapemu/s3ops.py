@@ -137,10 +137,10 @@ def _range(spec, size):
         if str(e) == "unsatisfiable":
             raise _invalid_range(spec, size) from None
         return None
-    if start < 0 or end < start:
-        return None
     if start >= size:
         raise _invalid_range(spec, size)
+    if start < 0 or end < start:
+        return None
     return start, min(end, size - 1)
 
 
