@@ -42,7 +42,8 @@ import urllib.parse
 from . import admin, ops
 from .common import Ctx
 from .ingest import BodyReader, ClientGone
-from .xmlresp import S3Error, error_document, invalid_request, no_such_bucket, not_implemented
+from .xmlresp import (S3Error, error_document, internal_error, invalid_request, no_such_bucket,
+                      not_implemented)
 from .config import valid_bucket_name
 
 try:
@@ -157,7 +158,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ctx.content_length = length
                 self.reader = ctx.reader = BodyReader(self.rfile, length, self._send_100)
                 self._parse(ctx, route, raw_path, raw_query)
-                fault = self._inject(ctx)
+                fault = self._draw_fault()
+                if fault == "slowdown":
+                    raise S3Error(503, "SlowDown", "Please reduce your request rate.")
+                if fault == "internal_error":
+                    raise internal_error()
                 if fault == "cut" and self.command != "GET":
                     return self._cut_request()
                 auth_error = "pending"
@@ -180,9 +185,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             except Exception:  # noqa: BLE001 - any bug becomes S3's 500, logged
                 traceback.print_exc(file=sys.stderr)
-                return self._send_error(ctx, S3Error(500, "InternalError",
-                                                     "We encountered an internal error. "
-                                                     "Please try again."))
+                return self._send_error(ctx, internal_error())
             self._send_reply(ctx, reply, cut=(fault == "cut"))
         finally:
             self._finish_body()
@@ -259,16 +262,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           [("MaxSizeAllowed", MAX_KEY_BYTES),
                            ("Size", len(ctx.key.encode("utf-8")))])
 
-    def _inject(self, ctx):
-        app = self.server.app
-        fault, latency = app.faults.draw()
+    def _draw_fault(self):
+        """Sleeps the configured latency; returns the fault to inject, if any."""
+        fault, latency = self.server.app.faults.draw()
         if latency:
             time.sleep(latency)
-        if fault == "slowdown":
-            raise S3Error(503, "SlowDown", "Please reduce your request rate.")
-        if fault == "internal_error":
-            raise S3Error(500, "InternalError", "We encountered an internal error. "
-                          "Please try again.")
         return fault
 
     def _authenticate(self, ctx, route, raw_path, raw_query):

@@ -98,6 +98,10 @@ def not_implemented(header=None, message=None):
                    [("Header", header)] if header else [])
 
 
+def internal_error():
+    return S3Error(500, "InternalError", "We encountered an internal error. Please try again.")
+
+
 def method_not_allowed(method, resource_type="OBJECT"):
     return S3Error(405, "MethodNotAllowed",
                    "The specified method is not allowed against this resource.",
