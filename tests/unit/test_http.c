@@ -8,6 +8,7 @@
 #include "s3/errors.h"
 #include "s3/http.h"
 #include "tap.h"
+#include "util/log.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -655,6 +656,50 @@ static void test_localhost_alias(struct mrap_http_pool *p)
     mrap_http_response_cleanup(&r);
 }
 
+/* opts.verbose traces through our log, with signatures and tokens removed. */
+static void test_verbose_redacts(void)
+{
+    char path[] = "/tmp/mrap-http-log-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return;
+    close(fd);
+    struct mrap_log_opts lo = {.level = MRAP_LOG_INFO, .dest = MRAP_LOG_FILE, .path = path};
+    CHECK_INT(mrap_log_init(&lo), 0);
+    struct mrap_http_pool_opts o = {.max_connections = 1, .verbose = true};
+    struct mrap_http_pool *p;
+    CHECK_INT(mrap_http_pool_new(&o, &p), 0);
+    struct mrap_http_headers h;
+    mrap_http_headers_init(&h);
+    mrap_http_headers_add(&h, "Authorization",
+                          "AWS4-ECDSA-P256-SHA256 Credential=AKIDLOG/20240101/s3/aws4_request, "
+                          "SignedHeaders=host, Signature=3045deadbeef");
+    mrap_http_headers_add(&h, "X-Amz-Security-Token", "tokSECRET123");
+    struct mrap_http_response r;
+    mrap_http_response_init(&r, 1 << 20);
+    CHECK_INT(do_req(p, "GET", "/hello", &h, NULL, 0, &r), 0);
+    mrap_http_response_cleanup(&r);
+    mrap_http_headers_cleanup(&h);
+    mrap_http_pool_destroy(p);
+    mrap_log_shutdown();
+    lo = (struct mrap_log_opts){.level = MRAP_LOG_WARN, .dest = MRAP_LOG_STDERR};
+    mrap_log_init(&lo);
+
+    char buf[16384] = "";
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    unlink(path);
+    CHECK(strstr(buf, "> GET /hello HTTP/1.1") != NULL, "request traced");
+    CHECK(strstr(buf, "Authorization: [redacted]") != NULL, "authorization redacted");
+    CHECK(strstr(buf, "X-Amz-Security-Token: [redacted]") != NULL, "token redacted");
+    CHECK(strstr(buf, "deadbeef") == NULL && strstr(buf, "tokSECRET123") == NULL &&
+              strstr(buf, "AKIDLOG") == NULL,
+          "no credential material in the trace");
+}
+
 #define N_THREADS 8
 #define N_REQS    25
 
@@ -746,6 +791,7 @@ int main(void)
     test_localhost_alias(p);
     test_stall();
     test_concurrency();
+    test_verbose_redacts();
 
     mrap_http_pool_destroy(p);
     server_stop(&srv);
