@@ -116,6 +116,10 @@ static bool read_request(struct conn *c, struct request *r, char *buf, size_t *h
 {
     char *end;
     while (!(end = memmem(buf, *have, "\r\n\r\n", 4))) {
+        if (*have && buf[0] == 0x16) { /* a TLS ClientHello: answer in plain text */
+            send_str(c->fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            return false;
+        }
         if (*have >= 65535)
             return false;
         ssize_t n = recv_some(c->srv, c->fd, buf + *have, 65535 - *have);
@@ -611,7 +615,19 @@ static void test_errors(struct mrap_http_pool *p)
     CHECK_INT(r.status, 0);
     CHECK_INT(r.curl_code, CURLE_COULDNT_CONNECT);
 
-    /* Redirects are not followed; file:// is not a protocol we speak. */
+    /* TLS against a server that does not speak it: a protocol error, not data. */
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/hello", srv.port);
+    req.url = url;
+    CHECK_INT(ops.perform(ops.impl, &req, &r), -EPROTO);
+    CHECK_INT(r.body.len, 0);
+    struct mrap_http_pool_opts bad_ca = {.max_connections = 1, .ca_bundle = "/nonexistent/ca.pem"};
+    struct mrap_http_pool *p2;
+    CHECK_INT(mrap_http_pool_new(&bad_ca, &p2), 0);
+    struct mrap_http_ops ops2 = mrap_http_pool_ops(p2);
+    CHECK_INT(ops2.perform(ops2.impl, &req, &r), -EPROTO);
+    mrap_http_pool_destroy(p2);
+
+    /* file:// is not a protocol we speak. */
     req.url = "file:///etc/passwd";
     CHECK(ops.perform(ops.impl, &req, &r) < 0, "file:// refused");
     CHECK_INT(r.body.len, 0);
