@@ -22,7 +22,9 @@ expose; accepting them unverified would be an integrity hole.
 import base64
 import binascii
 import os
+import queue
 import re
+import threading
 
 from .checksums import ALGORITHMS, Digests, header_name
 from .common import MAX_XML_BODY
@@ -59,6 +61,20 @@ class BodyReader:
         self.remaining -= len(data)
         self.consumed += len(data)
         return data
+
+    def readinto_full(self, view):
+        """Fills `view` (at most `remaining` bytes long) completely."""
+        if not self.started:
+            self.read(0)
+        got = 0
+        while got < len(view):
+            n = self.rfile.readinto(view[got:])
+            if not n:
+                raise ClientGone()
+            got += n
+        self.remaining -= got
+        self.consumed += got
+        return got
 
     def drain(self, limit):
         """Reads and drops what is left if it is at most `limit` bytes;
@@ -156,16 +172,23 @@ def check_headers(ctx):
 
 def receive_to_file(ctx, path, expect=None):
     """Streams the body into `path`; returns {size, md5 (hex), checksums {alg: raw}}.
-    On any failure `path` is removed and the error propagates."""
+    On any failure `path` is removed and the error propagates.
+
+    Bodies larger than one chunk go through a two-stage pipeline: this thread
+    fills 1 MiB buffers from the socket while a helper thread hashes and
+    writes the previous ones (hashlib releases the GIL), so MD5 - the slowest
+    step - overlaps the network reads."""
     expect = expect or _Expect(ctx)
     d = expect.digests()
     reader = ctx.reader
     try:
         with open(path, "wb") as f:
-            while reader.remaining:
+            if reader.remaining <= CHUNK:
                 chunk = reader.read(CHUNK)
                 d.update(chunk)
                 f.write(chunk)
+            else:
+                _pipeline(reader, d, f)
         return expect.verify(d)
     except BaseException:
         try:
@@ -173,6 +196,42 @@ def receive_to_file(ctx, path, expect=None):
         except FileNotFoundError:
             pass
         raise
+
+
+def _pipeline(reader, digests, f, depth=3):
+    free, full, failed = queue.Queue(), queue.Queue(), []
+    for _ in range(depth):
+        free.put(bytearray(CHUNK))
+
+    def consume():
+        while True:
+            item = full.get()
+            if item is None:
+                return
+            buf, n = item
+            try:
+                if not failed:
+                    with memoryview(buf) as mv:
+                        digests.update(mv[:n])
+                        f.write(mv[:n])
+            except BaseException as e:  # noqa: BLE001 - handed to the reading thread
+                failed.append(e)
+            free.put(buf)
+
+    worker = threading.Thread(target=consume, name="ingest", daemon=True)
+    worker.start()
+    try:
+        while reader.remaining and not failed:
+            buf = free.get()
+            n = min(CHUNK, reader.remaining)
+            with memoryview(buf) as mv:
+                reader.readinto_full(mv[:n])
+            full.put((buf, n))
+    finally:
+        full.put(None)
+        worker.join()
+    if failed:
+        raise failed[0]
 
 
 def read_small(ctx, limit=MAX_XML_BODY):
