@@ -280,7 +280,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                       expected_region=bucket.region if bucket else None,
                                       service="s3")
         except sigv4.AuthError as e:
-            raise S3Error(e.status, e.code, e.message, e.extra) from None
+            # Like S3, name the bucket's region in a header too: a HEAD error
+            # has no body, and SDKs redirect on it.
+            hs = [("x-amz-bucket-region", bucket.region)] if bucket else []
+            raise S3Error(e.status, e.code, e.message, e.extra, hs) from None
         ctx.auth = auth
         if route.kind == "mrap":
             if auth.algorithm != SIGV4A:
@@ -413,7 +416,6 @@ class App:
         self.restore_delay = restore_delay
         self.log_requests = log_requests
         self.started = time.time()
-        self.lock = threading.Lock()
 
     def lookup_credential(self, access_key):
         return self.state.credential(access_key)

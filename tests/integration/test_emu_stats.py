@@ -54,3 +54,22 @@ def test_faults_and_unsupported_counted(emulator, mrap):
     assert s["faults"] == {"internal_error": 1}
     assert s["operations"] == {"GetObject": 1, "CopyObject": 1}
     assert s["statuses"] == {"500": 1, "501": 1}
+
+
+def test_concurrent_clients_counted_exactly(emulator, mrap):
+    import concurrent.futures
+    emulator.reset_stats()
+
+    def work(t):
+        ok = 0
+        for i in range(25):
+            key = "cc/%d/%d" % (t, i)
+            body = ("%d-%d" % (t, i)).encode() * 100
+            ok += mrap.request("PUT", key, body=body).status == 200
+            ok += mrap.request("GET", key).body == body
+        return ok
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert sum(pool.map(work, range(8))) == 400
+    s = emulator.stats()
+    assert s["operations"] == {"PutObject": 200, "GetObject": 200}
+    assert s["statuses"] == {"200": 400} and s["bytes_in"] == s["bytes_out"]
