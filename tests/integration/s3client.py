@@ -112,7 +112,9 @@ class S3Client:
         hdrs = HttpHeaders([("Host", self.host)] + list((headers or {}).items()))
         if body and not any(k.lower() == "content-length" for k, _ in hdrs):
             hdrs.add("Content-Length", str(len(body)))
-        body_value = None
+        # Presigned S3 URLs sign the payload as UNSIGNED-PAYLOAD (S3 cannot know
+        # the body when the URL is made); left unset, the CRT would hash b"".
+        body_value = UNSIGNED
         if not query_sign:
             body_value = UNSIGNED if unsigned_payload else hashlib.sha256(body).hexdigest()
         req = HttpRequest(method, target, hdrs)
