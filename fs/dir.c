@@ -36,6 +36,7 @@ struct dir_entry {
 };
 
 struct dir_handle {
+    uint64_t parent_ino; /* for ".." (glibc hides entries whose d_ino is 0) */
     char *prefix;       /* S3 prefix being listed: "" or "a/b/" (with the mount prefix) */
     char *token;        /* continuation token for the next page, NULL at the start */
     bool started, done; /* a page was fetched / the last page was fetched */
@@ -269,6 +270,8 @@ void mrap_fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         d->prefix = strdup(key);
     }
     free(key);
+    if (d)
+        d->parent_ino = info.parent;
     mrap_inode_info_cleanup(&info);
     if (!d || !d->prefix) {
         free(d);
@@ -302,7 +305,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         struct dir_entry *ent = NULL;
         if (is_dot) {
             name = pos == 0 ? "." : "..";
-            e.attr.st_ino = pos == 0 ? ino : 0;
+            e.attr.st_ino = pos == 0 ? ino : d->parent_ino;
             e.attr.st_mode = S_IFDIR;
         } else {
             off_t idx = pos - 2;

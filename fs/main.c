@@ -32,6 +32,16 @@ struct app {
     bool fs_ready;
 };
 
+/* libfuse's own messages go through the one logger, at matching levels. */
+static void fuse_log_bridge(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+    enum mrap_log_level l = level <= FUSE_LOG_ERR       ? MRAP_LOG_ERROR
+                            : level == FUSE_LOG_WARNING ? MRAP_LOG_WARN
+                            : level <= FUSE_LOG_INFO    ? MRAP_LOG_INFO
+                                                        : MRAP_LOG_DEBUG;
+    mrap_vlog(l, "fuse", fmt, ap);
+}
+
 static int make_client(struct app *a, unsigned max_attempts, struct mrap_s3_client **out)
 {
     struct mrap_s3_client_opts o = {
@@ -159,16 +169,14 @@ static int serve(struct app *a, const char *argv0)
     mrap_log(MRAP_LOG_INFO, "main", "mounted %s (%s) on %s", a->cfg.source,
              mrap_s3_client_base_url(a->s3), a->cfg.mountpoint);
     if (!a->cfg.foreground) {
-        mrap_log_shutdown();
-        struct mrap_log_opts lo = {
-            .level = a->cfg.debug ? MRAP_LOG_DEBUG : MRAP_LOG_INFO,
-            .dest = a->cfg.log_file ? MRAP_LOG_FILE : MRAP_LOG_SYSLOG,
-            .path = a->cfg.log_file,
-        };
-        if (mrap_log_init(&lo) != 0) {
-            fprintf(stderr, "mrapfs: cannot open log file %s\n", a->cfg.log_file);
-            rc = -EIO;
-            goto out_unmount;
+        /* Detached, stderr goes to /dev/null: log to syslog unless a file was chosen. */
+        if (!a->cfg.log_file) {
+            mrap_log_shutdown();
+            struct mrap_log_opts lo = {
+                .level = a->cfg.debug ? MRAP_LOG_DEBUG : MRAP_LOG_INFO,
+                .dest = MRAP_LOG_SYSLOG,
+            };
+            mrap_log_init(&lo);
         }
         if (fuse_daemonize(0) != 0) {
             rc = -EIO;
@@ -213,7 +221,7 @@ int main(int argc, char **argv)
     }
     struct mrap_log_opts lo = {.level = a.cfg.debug ? MRAP_LOG_DEBUG : MRAP_LOG_INFO,
                                .dest = MRAP_LOG_STDERR};
-    if (a.cfg.foreground && a.cfg.log_file) {
+    if (a.cfg.log_file) {
         lo.dest = MRAP_LOG_FILE;
         lo.path = a.cfg.log_file;
     }
@@ -222,6 +230,7 @@ int main(int argc, char **argv)
         mrap_fs_options_cleanup(&a.cfg);
         return 1;
     }
+    fuse_set_log_func(fuse_log_bridge);
     if (mrap_http_global_init() != 0) {
         fprintf(stderr, "mrapfs: cannot initialise libcurl\n");
         rc = -EIO;

@@ -90,7 +90,7 @@ def test_listing_and_names(seeded, emulator, make_mount):
     assert not os.path.exists(m.path("bad", "..", "dotdot.txt"))
     log = m.output()
     assert "empty path segment" in log and "longer than 255" in log
-    assert log.count("bad/./dot.txt") == 1             # one warning per key
+    assert log.count("key \"bad/./\"") == 1           # one warning per key (prefix)
 
 
 def test_shell_tools(seeded, emulator, make_mount):
@@ -114,7 +114,7 @@ def test_shell_tools(seeded, emulator, make_mount):
     st = os.stat(m.path("hello.txt"))
     assert st.st_mode & 0o777 == 0o444 or st.st_mode & 0o777 == 0o644
     found = sh("find '%s' -type f | wc -l" % m.mountpoint).strip()
-    assert int(found) == BIG_DIR_COUNT + 14
+    assert int(found) == BIG_DIR_COUNT + 13  # 12 usable TREE files + big/large.bin
     lsr = sh("ls -R '%s'" % m.path("docs"))
     assert b"leaf.txt" in lsr
 
@@ -142,7 +142,7 @@ def test_reads_exact_under_faults(seeded, emulator, make_mount):
         injected = emulator.stats()
     finally:
         emulator.faults(slowdown_rate=0, cut_rate=0)
-    assert injected["faults_injected"] > 0, injected
+    assert sum(injected["faults"].values()) > 0, injected
 
 
 def test_remote_change_seen_after_ttl(seeded, emulator, make_mount):

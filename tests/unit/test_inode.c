@@ -58,7 +58,7 @@ int main(void)
         if (!mrap_inode_upsert(t, MRAP_ROOT_INO, name, &file, 1))
             CHECK(false, "upsert %d", i);
     }
-    CHECK_INT(mrap_inode_count(t), 5002);
+    CHECK_INT(mrap_inode_count(t), 5003); /* root, a/b.txt (dir), c, f0..f4999 */
     CHECK_INT(mrap_inode_find_fresh(t, MRAP_ROOT_INO, "f4999", &info, 0), 0);
     CHECK_STR(info.key, "f4999");
     mrap_inode_info_cleanup(&info);
