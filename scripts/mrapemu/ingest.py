@@ -14,10 +14,14 @@ pass what the request asks to be verified, then check in S3's order:
   3. x-amz-checksum-<alg> (crc32, crc32c, sha1, sha256) -> 400 BadDigest
      "The CRC32C you specified did not match the calculated checksum."
 
-A failed check leaves nothing behind.  aws-chunked bodies (STREAMING-*
-payload hashes) are refused with 501 NotImplemented: verifying their chunk
-signatures needs the signer's seed signature, which the verifier does not
-expose; accepting them unverified would be an integrity hole.
+A failed check leaves nothing behind.
+
+aws-chunked bodies: STREAMING-UNSIGNED-PAYLOAD-TRAILER (what current SDKs send
+by default: `<hex size>\r\n<data>\r\n ... 0\r\n<x-amz-checksum-x>:<b64>\r\n\r\n`)
+is decoded, and the trailing checksum is verified like the header form.  The
+signed STREAMING-* variants are refused with 501 NotImplemented: verifying
+their chunk signatures needs the seed signature, which the verifier does not
+expose, and accepting them unverified would be an integrity hole.
 """
 import base64
 import binascii
@@ -32,6 +36,7 @@ from .store import CHUNK
 from .xmlresp import S3Error, invalid_request, not_implemented
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 _DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "SHA1": 20, "SHA256": 32}
 
 
@@ -61,6 +66,18 @@ class BodyReader:
         self.remaining -= len(data)
         self.consumed += len(data)
         return data
+
+    def readline(self, limit):
+        """One CRLF-terminated line of at most `limit` bytes (aws-chunked framing)."""
+        if not self.started:
+            self.read(0)
+        line = self.rfile.readline(min(limit, self.remaining))
+        if not line.endswith(b"\n"):
+            raise ClientGone() if not line else S3Error(
+                400, "IncompleteBody", "The request body terminated unexpectedly")
+        self.remaining -= len(line)
+        self.consumed += len(line)
+        return line
 
     def readinto_full(self, view):
         """Fills `view` (at most `remaining` bytes long) completely."""
@@ -132,9 +149,12 @@ class _Expect:
         for alg in (ctx.extra_checksum_algorithms or ()):
             self.algorithms.add(alg)
         payload = ctx.auth.payload_hash if ctx.auth else "UNSIGNED-PAYLOAD"
-        if payload.startswith("STREAMING-"):
+        self.chunked = None
+        if payload == UNSIGNED_TRAILER:
+            self.chunked = _chunked_expectation(ctx, self)
+        elif payload.startswith("STREAMING-"):
             raise not_implemented("x-amz-content-sha256",
-                                  "aws-chunked payloads are not supported by this emulator")
+                                  "Signed aws-chunked payloads are not supported by this emulator")
         if _HEX64.match(payload):
             self.sha256 = payload.lower()
 
@@ -164,6 +184,61 @@ class _Expect:
                 "checksums": {a: h.digest() for a, h in d.extra.items()}}
 
 
+def _chunked_expectation(ctx, expect):
+    """(decoded length, trailer algorithm or None) of an unsigned aws-chunked body."""
+    raw = ctx.h("x-amz-decoded-content-length")
+    if raw is None or not raw.isdigit():
+        raise S3Error(411, "MissingContentLength",
+                      "You must provide the Content-Length HTTP header.")
+    trailer = (ctx.h("x-amz-trailer") or "").strip().lower()
+    alg = None
+    if trailer:
+        alg = next((a for a in ALGORITHMS if header_name(a) == trailer), None)
+        if alg is None:
+            raise invalid_request("The value specified in the x-amz-trailer header is not "
+                                  "supported")
+        expect.algorithms.add(alg)
+    return int(raw), alg
+
+
+def _receive_chunked(reader, expect, d, sink):
+    """Decodes an unsigned aws-chunked body into sink(bytes); checks the
+    decoded length and records the trailing checksum as the expected one."""
+    size, alg = expect.chunked
+    got = 0
+    while True:
+        line = reader.readline(4096)
+        try:
+            n = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise S3Error(400, "IncompleteBody", "The request body terminated unexpectedly") \
+                from None
+        if n == 0:
+            break
+        while n:
+            chunk = reader.read(min(n, CHUNK))
+            n -= len(chunk)
+            got += len(chunk)
+            d.update(chunk)
+            sink(chunk)
+        reader.readline(8)
+    trailers = {}
+    while True:
+        line = reader.readline(4096).strip()
+        if not line:
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        trailers[name.strip().lower()] = value.strip()
+    if got != size:
+        raise S3Error(400, "IncompleteBody", "You did not provide the number of bytes specified "
+                      "by the Content-Length HTTP header")
+    if alg:
+        raw = _b64(trailers.get(header_name(alg), ""), _DIGEST_SIZES[alg])
+        if raw is None:
+            raise invalid_request("Value for %s trailing header is invalid." % header_name(alg))
+        expect.checksums[alg] = raw
+
+
 def check_headers(ctx):
     """Validates the integrity headers before any byte is read; returns the
     expectation object to pass to receive_to_file/read_small."""
@@ -183,7 +258,9 @@ def receive_to_file(ctx, path, expect=None):
     reader = ctx.reader
     try:
         with open(path, "wb") as f:
-            if reader.remaining <= CHUNK:
+            if expect.chunked:
+                _receive_chunked(reader, expect, d, f.write)
+            elif reader.remaining <= CHUNK:
                 chunk = reader.read(CHUNK)
                 d.update(chunk)
                 f.write(chunk)
@@ -243,6 +320,8 @@ def read_small(ctx, limit=MAX_XML_BODY):
                       [("MaxMessageLength", limit)])
     d = expect.digests()
     parts = []
+    if expect.chunked:
+        _receive_chunked(reader, expect, d, parts.append)
     while reader.remaining:
         chunk = reader.read(CHUNK)
         d.update(chunk)

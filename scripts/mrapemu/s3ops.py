@@ -246,6 +246,12 @@ def new_object_meta(ctx):
             "acl": acl_from_headers(ctx, ctx.bucket.account),
             "owner": ctx.bucket.account,
             "headers": {h: ctx.headers[h] for h in STORED_HEADERS if h in ctx.headers}}
+    encoding = [e for e in meta["headers"].get("content-encoding", "").split(",")
+                if e.strip() and e.strip() != "aws-chunked"]   # S3 drops the framing
+    if encoding:
+        meta["headers"]["content-encoding"] = ",".join(encoding)
+    else:
+        meta["headers"].pop("content-encoding", None)
     if retention:
         meta["retention"] = retention
     if hold:

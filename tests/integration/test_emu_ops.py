@@ -674,3 +674,35 @@ def test_keep_alive(emu, c):
             assert r.status == 200 and r.getheader("Content-Length") == "0"
     finally:
         conn.close()
+
+
+def chunked_put(c, key, data, trailer_value, chunk=4000):
+    """PUT with an unsigned aws-chunked body and a CRC32C trailer, as current SDKs send."""
+    from awscrt.auth import aws_sign_request
+    from awscrt.http import HttpHeaders, HttpRequest
+    body = b""
+    for i in range(0, len(data), chunk):
+        piece = data[i:i + chunk]
+        body += b"%x\r\n%s\r\n" % (len(piece), piece)
+    body += b"0\r\nx-amz-checksum-crc32c:%s\r\n\r\n" % trailer_value.encode()
+    hdrs = HttpHeaders([("Host", c.host), ("Content-Encoding", "aws-chunked"),
+                        ("x-amz-decoded-content-length", str(len(data))),
+                        ("x-amz-trailer", "x-amz-checksum-crc32c"),
+                        ("Content-Length", str(len(body)))])
+    req = HttpRequest("PUT", c.build_path(key), hdrs)
+    aws_sign_request(req, c.signing_config(
+        body_value="STREAMING-UNSIGNED-PAYLOAD-TRAILER")).result()
+    return c.send_raw("PUT", req.path, list(req.headers), body)
+
+
+def test_aws_chunked_unsigned_trailer(c):
+    data = bytes(range(256)) * 100
+    r = chunked_put(c, "ck/chunked", data, crc32c_b64(data))
+    assert r.status == 200, r
+    g = c.request("GET", "ck/chunked", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert g.body == data and g.header("etag") == '"%s"' % hashlib.md5(data).hexdigest()
+    assert g.header("content-encoding") is None
+    assert g.header("x-amz-checksum-crc32c") == crc32c_b64(data)
+    bad = chunked_put(c, "ck/chunked-bad", data, crc32c_b64(b"other"))
+    assert error(bad)[:2] == (400, "BadDigest")
+    assert c.request("HEAD", "ck/chunked-bad").status == 404
