@@ -62,10 +62,26 @@ bool mrap_s3_control_account_valid(const char *a)
     return true;
 }
 
+/* No "." or ".." segment and no empty one: the value is a greedy URI label
+ * (slashes kept), and servers or proxies may resolve such segments away. */
+static bool clean_segments(const char *s)
+{
+    for (const char *seg = s; seg;) {
+        size_t n = strcspn(seg, "/");
+        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+        seg = seg[n] ? seg + n + 1 : NULL;
+    }
+    return true;
+}
+
+/* The model's pattern ([a-zA-Z0-9:.-]{3,200}) leaves out '/', but the value
+ * S3 documents and expects is the ARN, arn:aws:s3::<account>:accesspoint/
+ * <alias>, so '/' is allowed between clean segments. */
 bool mrap_s3_control_mrap_id_valid(const char *m)
 {
     size_t len = m ? strlen(m) : 0;
-    return len >= 3 && len <= 200 && all_of(m, ":.-", true);
+    return len >= 3 && len <= 200 && all_of(m, ":.-/", true) && clean_segments(m);
 }
 
 bool mrap_s3_control_region_valid(const char *r)
@@ -74,10 +90,9 @@ bool mrap_s3_control_region_valid(const char *r)
     return len >= 1 && len <= 64 && all_of(r, "-", false);
 }
 
-/* RequestTokenARN: "arn:" and printable ASCII without blanks; it is a greedy
- * URI label (slashes kept), so "." and ".." segments, which servers and
- * proxies may resolve away, are refused. */
-static bool token_valid(const char *t)
+/* RequestTokenARN: "arn:" and printable ASCII without blanks, in clean
+ * segments (it is a greedy URI label too). */
+bool mrap_s3_control_token_valid(const char *t)
 {
     size_t len = t ? strlen(t) : 0;
     if (len < 5 || len > MRAP_S3_TOKEN_ARN_MAX || strncmp(t, "arn:", 4) != 0)
@@ -85,13 +100,7 @@ static bool token_valid(const char *t)
     for (const char *p = t; *p; p++)
         if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
             return false;
-    for (const char *seg = t; seg;) {
-        size_t n = strcspn(seg, "/");
-        if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-            return false;
-        seg = seg[n] ? seg + n + 1 : NULL;
-    }
-    return true;
+    return clean_segments(t);
 }
 
 static bool client_token_valid(const char *t)
@@ -233,7 +242,7 @@ static int token_from(xmlNodePtr root, void *arg)
 {
     char *token_arn = arg;
     long n = mrap_xml_child_text(root, "RequestTokenARN", token_arn, MRAP_S3_TOKEN_ARN_MAX + 1);
-    if (n <= 0 || n > MRAP_S3_TOKEN_ARN_MAX || !token_valid(token_arn)) {
+    if (n <= 0 || n > MRAP_S3_TOKEN_ARN_MAX || !mrap_s3_control_token_valid(token_arn)) {
         token_arn[0] = '\0';
         return -EPROTO;
     }

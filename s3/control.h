@@ -183,7 +183,8 @@ int mrap_s3_control_get_policy(struct mrap_s3_control *ctl, const char *name,
 int mrap_s3_control_policy_status(struct mrap_s3_control *ctl, const char *name, bool *is_public,
                                   struct mrap_s3_error *err);
 
-/* Route operations, with route-region failover. `mrap` is an alias or ARN.
+/* Route operations, with route-region failover. `mrap` is the MRAP's ARN
+ * (arn:aws:s3::<account>:accesspoint/<alias>).
  * served_by (may be NULL, 65 bytes) receives the route region that answered. */
 int mrap_s3_control_get_routes(struct mrap_s3_control *ctl, const char *mrap,
                                struct mrap_s3_routes *out, char *served_by,
@@ -197,6 +198,6 @@ int mrap_s3_control_submit_routes(struct mrap_s3_control *ctl, const char *mrap,
 
 bool mrap_s3_control_name_valid(const char *name);       /* ^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$ */
 bool mrap_s3_control_account_valid(const char *account); /* ^\d{12}$ */
-bool mrap_s3_control_mrap_id_valid(const char *mrap);    /* ^[a-zA-Z0-9:.-]{3,200}$ */
+bool mrap_s3_control_mrap_id_valid(const char *mrap); /* [a-zA-Z0-9:.-/]{3,200}, clean segments */
 
 #endif

@@ -42,5 +42,7 @@ int mrap_s3_control_report_from(xmlNodePtr ap, struct mrap_s3_mrap_report *out);
 int mrap_s3_control_opt_copy(xmlNodePtr parent, const char *name, char *out, size_t outlen);
 
 bool mrap_s3_control_region_valid(const char *region);
+/* A RequestTokenARN fit to go into a URI path. */
+bool mrap_s3_control_token_valid(const char *token);
 
 #endif

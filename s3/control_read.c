@@ -191,9 +191,7 @@ int mrap_s3_control_describe(struct mrap_s3_control *ctl, const char *token_arn,
 {
     char path[MRAP_S3_TOKEN_ARN_MAX + 64];
     memset(out, 0, sizeof(*out));
-    size_t len = token_arn ? strlen(token_arn) : 0;
-    if (len < 5 || len > MRAP_S3_TOKEN_ARN_MAX || strncmp(token_arn, "arn:", 4) != 0 ||
-        strstr(token_arn, "/../") || strstr(token_arn, "/./") || strchr(token_arn, ' '))
+    if (!mrap_s3_control_token_valid(token_arn))
         return -EINVAL;
     snprintf(path, sizeof(path), API "/async-requests/mrap/%s", token_arn);
     int rc = get_parsed(ctl, path, NULL, 0, "DescribeMultiRegionAccessPointOperationResult",

@@ -56,7 +56,8 @@
  *    (the bucket has no Object Lock / enforces owner-only ACLs) -> ENOTSUP.
  *  - RestoreAlreadyInProgress -> EINPROGRESS: the restore asked for is
  *    already under way (callers of RestoreObject treat it as an outcome).
- *  - S3 Control (MRAP management): NoSuchMultiRegionAccessPoint -> ENOENT;
+ *  - S3 Control (MRAP management): NoSuchMultiRegionAccessPoint and
+ *    NoSuchAsyncRequest -> ENOENT; MalformedPolicy -> EINVAL;
  *    IdempotencyException (a ClientToken reused for a different request)
  *    -> EEXIST.
  *  - Anything else (unknown 3xx/4xx codes, a bare 400 or 409 without a code,
@@ -87,6 +88,7 @@ static const struct code_map code_table[] = {
     {"NoSuchAccessPoint", -ENOENT, false},
     {"NoSuchMultiRegionAccessPoint", -ENOENT, false},
     {"NotFound", -ENOENT, false},
+    {"NoSuchAsyncRequest", -ENOENT, false}, /* an unknown S3 Control request token */
     /* attributes that are not set on an existing object */
     {"NoSuchTagSet", -ENODATA, false},
     {"NoSuchObjectLockConfiguration", -ENODATA, false},
@@ -135,6 +137,7 @@ static const struct code_map code_table[] = {
     {"UnresolvableGrantByEmailAddress", -EINVAL, false},
     {"BadRequest", -EINVAL, false},
     {"InvalidRetentionPeriod", -EINVAL, false},
+    {"MalformedPolicy", -EINVAL, false},
     /* integrity: data damaged or lost in transit */
     {"BadDigest", -EIO, false},
     {"InvalidDigest", -EIO, false},

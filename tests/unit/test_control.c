@@ -70,10 +70,12 @@ static void test_setup_and_checks(void)
               !mrap_s3_control_name_valid("a23456789012345678901234567890123456789012345678901"),
           "bad names refused");
     CHECK(mrap_s3_control_mrap_id_valid("mfzwi23gnjvgw.mrap") &&
-              mrap_s3_control_mrap_id_valid("arn:aws:s3::111122223333:accesspoint/x.mrap") ==
-                  false &&
-              mrap_s3_control_mrap_id_valid("arn:aws:s3::111122223333:accesspoint:x.mrap"),
-          "MRAP ids");
+              mrap_s3_control_mrap_id_valid("arn:aws:s3::111122223333:accesspoint/x.mrap"),
+          "MRAP ids and ARNs");
+    CHECK(!mrap_s3_control_mrap_id_valid("arn:x/../y") && !mrap_s3_control_mrap_id_valid("a//b") &&
+              !mrap_s3_control_mrap_id_valid("a/b/") && !mrap_s3_control_mrap_id_valid("a b") &&
+              !mrap_s3_control_mrap_id_valid("ab"),
+          "bad MRAP ids refused");
     char a[37], b[37];
     CHECK(mrap_s3_control_client_token(a) == 0 && mrap_s3_control_client_token(b) == 0 &&
               strlen(a) == 36 && a[14] == '4' && strcmp(a, b) != 0,
@@ -376,7 +378,7 @@ static void test_routes_failover(void)
     struct mrap_s3_route empty = {"", "", 50};
     CHECK_INT(mrap_s3_control_submit_routes(ctl, "mfzwi23gnjvgw.mrap", &empty, 1, NULL, &err),
               -EINVAL);
-    CHECK_INT(mrap_s3_control_get_routes(ctl, "x/y", &routes, NULL, &err), -EINVAL);
+    CHECK_INT(mrap_s3_control_get_routes(ctl, "x/../y", &routes, NULL, &err), -EINVAL);
     CHECK_INT(fake.n_calls, before);
     mrap_s3_control_destroy(ctl);
 
