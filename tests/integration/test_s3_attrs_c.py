@@ -10,22 +10,20 @@ CRT's presigning of the same request.
 """
 import base64
 import datetime
-import json
-import os
 import subprocess
 import time
 import urllib.parse
 
 import pytest
 
-from conftest import ACCESS_KEY, BUILD, SECRET_KEY, Emulator
+from attrop_util import TOOL, built, fails, ok
+from conftest import ACCESS_KEY, SECRET_KEY, Emulator
 from emu_util import wait_until
 
-TOOL = os.path.join(BUILD, "tools", "mrap_attrop")
 BUCKET = "demo-us-east-1"   # where the default MRAP routes (first region, dial 100)
 ARN = "arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap"
 
-if not os.access(TOOL, os.X_OK):
+if not built():
     pytest.skip(f"{TOOL} is not built; set MRAP_BUILD_DIR", allow_module_level=True)
 
 
@@ -41,29 +39,6 @@ def clean_state(emu):
     """Every test starts with both buckets routed and every control region up."""
     emu.admin("routes", {"mrap": "demo", "dials": {BUCKET: 100, "demo-eu-west-1": 100}})
     emu.admin("control", {"unavailable_regions": [], "delay_s": 0.2})
-
-
-def tool(emu, *args, opts=()):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
-               HOME=str(emu.data_dir))
-    p = subprocess.run([TOOL, "--endpoint-url", "http://localhost:%d" % emu.port, *opts, *args],
-                       capture_output=True, timeout=120, env=env)
-    out = json.loads(p.stdout) if p.stdout.strip() else None
-    assert p.returncode in (0, 1) and out is not None, (p.returncode, p.stdout, p.stderr)
-    return p.returncode, out
-
-
-def ok(emu, *args, **kw):
-    rc, out = tool(emu, *args, **kw)
-    assert rc == 0, out
-    return out
-
-
-def fails(emu, errno_name, *args, **kw):
-    rc, out = tool(emu, *args, **kw)
-    assert rc == 1 and out["error"] == errno_name, out
-    return out
 
 
 def seed(emu, key, body=b"hello", **extra):
