@@ -158,7 +158,10 @@ int mrap_s3_get_retention(struct mrap_s3_client *c, const char *key, struct mrap
  * PutObjectRetention. mode NONE removes the retention (S3 allows that only
  * for GOVERNANCE with bypass). bypass_governance sends
  * x-amz-bypass-governance-retention: true, needed to shorten or remove a
- * GOVERNANCE retention; refusals are -EPERM (Object Lock) or -EACCES.
+ * GOVERNANCE retention. S3 refuses a retention it will not weaken (shorter,
+ * COMPLIANCE -> GOVERNANCE, removal without bypass) with a plain AccessDenied,
+ * indistinguishable from a missing permission: -EACCES either way; the
+ * caller, which knows it asked to weaken a lock, may report EPERM.
  * -EINVAL locally for a mode outside the enum or an `until` before 1970.
  */
 int mrap_s3_put_retention(struct mrap_s3_client *c, const char *key,

@@ -194,6 +194,14 @@ int mrap_s3_control_submit_routes(struct mrap_s3_control *ctl, const char *mrap,
                                   const struct mrap_s3_route *routes, size_t n, char *served_by,
                                   struct mrap_s3_error *err);
 
+/*
+ * Failover: reads the routes, then submits `to_region` at 100 and every other
+ * route at 0 (what `mrapctl failover --to` does). -ENOENT when no route of
+ * the MRAP is in to_region (nothing is submitted). served_by as above.
+ */
+int mrap_s3_control_failover(struct mrap_s3_control *ctl, const char *mrap, const char *to_region,
+                             char *served_by, struct mrap_s3_error *err);
+
 /* ---- checks (exposed for tests and mrapctl's messages) ---- */
 
 bool mrap_s3_control_name_valid(const char *name);       /* ^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$ */

@@ -481,3 +481,26 @@ int mrap_s3_control_submit_routes(struct mrap_s3_control *ctl, const char *mrap,
     mrap_buf_cleanup(&b);
     return rc;
 }
+
+int mrap_s3_control_failover(struct mrap_s3_control *ctl, const char *mrap, const char *to_region,
+                             char *served_by, struct mrap_s3_error *err)
+{
+    struct mrap_s3_routes routes;
+    bool found = false;
+    if (!mrap_s3_control_region_valid(to_region))
+        return -EINVAL;
+    int rc = mrap_s3_control_get_routes(ctl, mrap, &routes, NULL, err);
+    if (rc)
+        return rc;
+    /* The routes as read name bucket and region; sending both back keeps each
+     * update unambiguous. */
+    for (size_t i = 0; i < routes.n; i++) {
+        bool target = strcmp(routes.v[i].region, to_region) == 0;
+        routes.v[i].dial = target ? 100 : 0;
+        found = found || target;
+    }
+    rc = found ? mrap_s3_control_submit_routes(ctl, mrap, routes.v, routes.n, served_by, err)
+               : -ENOENT;
+    mrap_s3_routes_cleanup(&routes);
+    return rc;
+}

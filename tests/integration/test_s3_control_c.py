@@ -134,6 +134,10 @@ def test_routes_and_failover(emu):
     # failover --to eu-west-1: one region 100, the other 0, by bucket and by region.
     ok(emu, "ctl-submit-routes", ARN, "b:demo-us-east-1=0", "r:eu-west-1=100")
     assert dials(emu) == {"demo-us-east-1": 0, "demo-eu-west-1": 100}
+    # The library's failover helper: back to us-east-1 alone.
+    ok(emu, "ctl-failover", ARN, "us-east-1")
+    assert dials(emu) == {"demo-us-east-1": 100, "demo-eu-west-1": 0}
+    fails(emu, "ENOENT", "ctl-failover", ARN, "ap-south-1")
     # The first three route regions down: the fourth answers.
     emu.admin("control", {"unavailable_regions": ROUTE_REGIONS[:3]})
     rc, out, err = tool(emu, "ctl-submit-routes", ARN, "b:demo-us-east-1=100", "b:demo-eu-west-1=0")

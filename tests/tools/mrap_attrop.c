@@ -12,7 +12,8 @@
  *   restore KEY DAYS [TIER] | presign KEY METHOD EXPIRES
  * S3 Control: ctl-create NAME BUCKET... | ctl-delete NAME | ctl-put-policy NAME JSON |
  *   ctl-describe TOKEN | ctl-get NAME | ctl-list [MAX [TOKEN]] | ctl-get-policy NAME |
- *   ctl-policy-status NAME | ctl-routes ARN | ctl-submit-routes ARN b:BUCKET=PCT|r:REGION=PCT...
+ *   ctl-policy-status NAME | ctl-routes ARN | ctl-submit-routes ARN b:BUCKET=PCT|r:REGION=PCT... |
+ *   ctl-failover ARN REGION
  *
  * Credentials come from the usual chain (environment, profile). Output is one
  * JSON object on stdout; exit 0 on success, 1 when the operation failed
@@ -321,6 +322,12 @@ static int control_op(struct ctx *x, const char *op, int argc, char **argv)
             puts("]}");
         }
         mrap_s3_routes_cleanup(&r);
+    } else if (strcmp(op, "ctl-failover") == 0 && argc == 2) {
+        if ((rc = mrap_s3_control_failover(x->ctl, argv[0], argv[1], served, &x->err)) == 0) {
+            putchar('{');
+            jkv("served_by", served, false);
+            puts("}");
+        }
     } else if (strcmp(op, "ctl-submit-routes") == 0) {
         struct mrap_s3_route routes[MRAP_S3_MRAP_MAX_REGIONS];
         size_t n = 0;

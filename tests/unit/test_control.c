@@ -293,8 +293,8 @@ static void test_reads(void)
 
 #define ROUTES_OK                                                                                  \
     "<GetMultiRegionAccessPointRoutesResult><Mrap>mfzwi23gnjvgw.mrap</Mrap><Routes><Route>"        \
-    "<Bucket>b1</Bucket><Region>us-east-1</Region><TrafficDialPercentage>100"                      \
-    "</TrafficDialPercentage></Route><Route><Bucket>b2</Bucket><Region>eu-west-1</Region>"         \
+    "<Bucket>bkt-1</Bucket><Region>us-east-1</Region><TrafficDialPercentage>100"                   \
+    "</TrafficDialPercentage></Route><Route><Bucket>bkt-2</Bucket><Region>eu-west-1</Region>"      \
     "<TrafficDialPercentage>0</TrafficDialPercentage></Route></Routes>"                            \
     "</GetMultiRegionAccessPointRoutesResult>"
 
@@ -340,7 +340,7 @@ static void test_routes_failover(void)
     CHECK_STR(fake.calls[5].url, "https://" ACCT ".s3-control.eu-west-1.amazonaws.com/v20180820/"
                                  "mrap/instances/mfzwi23gnjvgw.mrap/routes");
     CHECK(routes.n == 2 && routes.v[0].dial == 100 && routes.v[1].dial == 0 &&
-              strcmp(routes.v[1].bucket, "b2") == 0,
+              strcmp(routes.v[1].bucket, "bkt-2") == 0,
           "routes parsed");
     CHECK_STR(routes.mrap, "mfzwi23gnjvgw.mrap");
     mrap_s3_routes_cleanup(&routes);
@@ -392,6 +392,34 @@ static void test_routes_failover(void)
     mrap_s3_control_destroy(ctl);
 }
 
+static void test_failover_helper(void)
+{
+    static const struct fake_reply r[] = {REPLY(200, ROUTES_OK), REPLY(200, ""),
+                                          REPLY(200, ROUTES_OK)};
+    struct mrap_s3_control *ctl = control("http://localhost:9000", NULL);
+    struct mrap_s3_error err;
+    char served[65] = "";
+    fake_http_reset(&fake, r, N_REPLIES(r));
+    CHECK_INT(mrap_s3_control_failover(ctl, "arn:aws:s3::111122223333:accesspoint/x.mrap",
+                                       "eu-west-1", served, &err),
+              0);
+    CHECK_INT(fake.n_calls, 2);
+    CHECK_STR(fake.calls[1].method, "PATCH");
+    CHECK(strstr(fake.calls[1].body,
+                 "<Route><Bucket>bkt-1</Bucket><Region>us-east-1</Region><TrafficDialPercentage>0"
+                 "</TrafficDialPercentage></Route><Route><Bucket>bkt-2</Bucket><Region>eu-west-1"
+                 "</Region><TrafficDialPercentage>100</TrafficDialPercentage></Route>") != NULL,
+          "failover body: %s", fake.calls[1].body);
+    /* A region the MRAP does not have: read, nothing submitted. */
+    CHECK_INT(mrap_s3_control_failover(ctl, "arn:aws:s3::111122223333:accesspoint/x.mrap",
+                                       "ap-south-1", served, &err),
+              -ENOENT);
+    CHECK_INT(fake.n_calls, 3);
+    CHECK_INT(mrap_s3_control_failover(ctl, "x.mrap", "EU WEST", served, &err), -EINVAL);
+    CHECK_INT(fake.n_calls, 3);
+    mrap_s3_control_destroy(ctl);
+}
+
 int main(void)
 {
     creds = fake_creds_new(NULL);
@@ -404,6 +432,7 @@ int main(void)
     test_describe();
     test_reads();
     test_routes_failover();
+    test_failover_helper();
     fake_http_reset(&fake, NULL, 0);
     mrap_signer_destroy(signer);
     mrap_creds_provider_destroy(creds);
