@@ -420,6 +420,63 @@ static void test_tiers_and_errors(void)
     CHECK_STR(e.request_id, "R9");
 }
 
+/* Every prefix of a good document, and every single-byte change at a few
+ * places, parses to 0 or -EPROTO without touching memory it should not
+ * (the sanitizer build makes this a memory-safety test). */
+static void test_truncated_and_mangled(void)
+{
+    static const char *const docs[] = {
+        "<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>",
+        "<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2030-01-02T03:04:05Z"
+        "</RetainUntilDate></Retention>",
+        "<LegalHold><Status>ON</Status></LegalHold>",
+        "<AccessControlPolicy><Owner><ID>o</ID></Owner><AccessControlList><Grant><Grantee " XSI
+        " xsi:type=\"Group\"><URI>u</URI></Grantee><Permission>READ</Permission></Grant>"
+        "</AccessControlList></AccessControlPolicy>",
+    };
+    unsigned bad = 0, good = 0;
+    for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
+        size_t len = strlen(docs[d]);
+        char *buf = malloc(len + 1);
+        for (size_t cut = 0; cut <= len; cut++) {
+            for (int mangle = -1; mangle < 3; mangle++) {
+                memcpy(buf, docs[d], len + 1);
+                if (mangle >= 0 && cut < len)
+                    buf[cut] = "<>\x01"[mangle];
+                size_t n = mangle >= 0 ? len : cut;
+                struct mrap_s3_tagset t;
+                struct mrap_s3_retention r;
+                struct mrap_s3_acl a;
+                bool on;
+                int rc = d == 0   ? mrap_s3_tagging_parse(buf, n, &t)
+                         : d == 1 ? mrap_s3_retention_parse(buf, n, &r)
+                         : d == 2 ? mrap_s3_legal_hold_parse(buf, n, &on)
+                                  : mrap_s3_acl_parse(buf, n, &a);
+                if (rc == 0 && d == 0)
+                    mrap_s3_tagset_cleanup(&t);
+                if (rc == 0 && d == 3)
+                    mrap_s3_acl_cleanup(&a);
+                if (rc == 0)
+                    good++;
+                else if (rc == -EPROTO)
+                    bad++;
+                else
+                    CHECK(false, "doc %zu cut %zu mangle %d: %d", d, cut, mangle, rc);
+            }
+        }
+        free(buf);
+    }
+    CHECK(good > 0 && bad > 0, "mangled documents: %u parsed, %u refused", good, bad);
+    struct mrap_s3_restore rs;
+    const char *hdr = "ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2012 00:00:00 GMT\"";
+    for (size_t cut = 0; cut < strlen(hdr); cut++) {
+        char tmp[128];
+        snprintf(tmp, sizeof(tmp), "%.*s", (int)cut, hdr);
+        int rc = mrap_s3_restore_parse(tmp, &rs);
+        CHECK(rc == -EPROTO || (rc == 0 && cut >= 23), "restore prefix %zu: %d", cut, rc);
+    }
+}
+
 int main(void)
 {
     test_restore_header();
@@ -430,5 +487,6 @@ int main(void)
     test_retention();
     test_acl_doc();
     test_tiers_and_errors();
+    test_truncated_and_mangled();
     return mrap_test_finish();
 }

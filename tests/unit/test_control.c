@@ -420,6 +420,34 @@ static void test_failover_helper(void)
     mrap_s3_control_destroy(ctl);
 }
 
+/* Every prefix of a full Get answer parses or is refused, never misread
+ * (memory safety under the sanitizer build). */
+static void test_truncated_answers(void)
+{
+    static const char full[] =
+        "<GetMultiRegionAccessPointResult>" REPORT("demo") "</GetMultiRegionAccessPointResult>";
+    struct mrap_s3_control *ctl = control("http://localhost:9000", NULL);
+    size_t len = strlen(full), parsed = 0;
+    char *buf = malloc(len + 1);
+    for (size_t cut = 1; cut <= len; cut++) {
+        memcpy(buf, full, cut);
+        buf[cut] = '\0';
+        struct fake_reply r[] = {REPLY(200, buf)};
+        struct mrap_s3_mrap_report rep;
+        fake_http_reset(&fake, r, 1);
+        int rc = mrap_s3_control_get(ctl, "demo", &rep, NULL);
+        CHECK(rc == 0 || rc == -EPROTO, "cut %zu: %d", cut, rc);
+        if (rc == 0) {
+            parsed++;
+            CHECK(cut == len && rep.n_regions == 2, "only the whole answer parses (%zu)", cut);
+        }
+        mrap_s3_mrap_report_cleanup(&rep);
+    }
+    CHECK_INT(parsed, 1);
+    free(buf);
+    mrap_s3_control_destroy(ctl);
+}
+
 int main(void)
 {
     creds = fake_creds_new(NULL);
@@ -433,6 +461,7 @@ int main(void)
     test_reads();
     test_routes_failover();
     test_failover_helper();
+    test_truncated_answers();
     fake_http_reset(&fake, NULL, 0);
     mrap_signer_destroy(signer);
     mrap_creds_provider_destroy(creds);
