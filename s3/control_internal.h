@@ -38,6 +38,11 @@ int mrap_s3_control_call(struct mrap_s3_client *c, const char *account, const ch
 /* Parses an <AccessPoint> (MultiRegionAccessPointReport). 0, -EPROTO, -ENOMEM. */
 int mrap_s3_control_report_from(xmlNodePtr ap, struct mrap_s3_mrap_report *out);
 
+/* Counts the <item> children of list (more than max: -EPROTO) and callocs
+ * that many items of `size` bytes into *out (NULL when none). */
+int mrap_s3_control_alloc_items(xmlNodePtr list, const char *item, size_t max, size_t size,
+                                void **out, size_t *n);
+
 /* Copies an optional child's text; -EPROTO when longer than outlen-1. */
 int mrap_s3_control_opt_copy(xmlNodePtr parent, const char *name, char *out, size_t outlen);
 
