@@ -30,6 +30,10 @@ struct mrap_s3_write_headers {
 int mrap_s3_write_opts_headers(const struct mrap_s3_put_opts *opts, bool for_put,
                                struct mrap_s3_write_headers *wh);
 
+/* Whether an answer's ETag cannot be an MD5 of the content: SSE-KMS and
+ * SSE-C objects. Their uploads are verified by the echoed CRC32C instead. */
+bool mrap_s3_write_etag_opaque(const struct mrap_http_response *resp);
+
 /* What a verified body upload (PutObject, UploadPart) stored. */
 struct mrap_s3_body_result {
     char etag[MRAP_S3_ETAG_MAX];
