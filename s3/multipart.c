@@ -55,9 +55,8 @@ uint64_t mrap_s3_mpu_part_size(uint64_t object_size, unsigned part_number)
     return size < MRAP_S3_FIRST_PART_SIZE ? MRAP_S3_FIRST_PART_SIZE : size;
 }
 
-/* Upload ids are opaque printable tokens; anything else would be refused by S3
- * or could never have come from it. */
-static int check_upload_id(const char *id)
+/* Anything else would be refused by S3 or could never have come from it. */
+int mrap_s3_write_check_upload_id(const char *id)
 {
     if (!id || !*id || strlen(id) > UPLOAD_ID_MAX_BYTES)
         return -EINVAL;
@@ -72,7 +71,7 @@ static int check_target(const char *key, const char *upload_id, struct mrap_s3_e
     if (err)
         memset(err, 0, sizeof(*err));
     int rc = mrap_s3_op_check_key(key);
-    return rc ? rc : check_upload_id(upload_id);
+    return rc ? rc : mrap_s3_write_check_upload_id(upload_id);
 }
 
 int mrap_s3_mpu_create(struct mrap_s3_client *c, const char *key,
@@ -106,7 +105,7 @@ int mrap_s3_mpu_create(struct mrap_s3_client *c, const char *key,
     if (rc)
         goto out;
     char *id = mrap_xml_child_strdup(xmlDocGetRootElement(doc), "UploadId");
-    if (!id || check_upload_id(id)) {
+    if (!id || mrap_s3_write_check_upload_id(id)) {
         free(id);
         mrap_s3_op_fail(err, &resp, "", "POST %s?uploads: no usable UploadId in the answer", key);
         rc = -EPROTO;
@@ -176,8 +175,7 @@ void mrap_s3_mpu_expected_etag(const struct mrap_s3_part *parts, size_t n,
     snprintf(out, MRAP_S3_ETAG_MAX, "\"%s-%zu\"", hex, n);
 }
 
-/* ETags compare without their quotes and without case (S3 sends lower case). */
-static bool etag_equal(const char *a, const char *b)
+bool mrap_s3_write_etag_equal(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la >= 2 && a[0] == '"' && a[la - 1] == '"')
@@ -268,7 +266,7 @@ static int verify_complete(const char *key, xmlDocPtr doc, const struct mrap_htt
                             "complete %s: encrypted object and no composite CRC32C to verify", key);
             return -EIO;
         }
-    } else if (!etag_equal(etag, expected)) {
+    } else if (!mrap_s3_write_etag_equal(etag, expected)) {
         mrap_s3_op_fail(err, resp, "ETagMismatch", "complete %s: ETag %s, expected %s", key, etag,
                         expected);
         return -EIO;
@@ -286,7 +284,7 @@ static int resolve_gone_upload(struct mrap_s3_client *c, const char *key,
     char expected[MRAP_S3_ETAG_MAX];
     mrap_s3_mpu_expected_etag(parts, n, expected);
     int rc = mrap_s3_head_object(c, key, &info, NULL);
-    if (rc == 0 && etag_equal(info.etag, expected)) {
+    if (rc == 0 && mrap_s3_write_etag_equal(info.etag, expected)) {
         mrap_log(MRAP_LOG_INFO, "s3", "complete %s: upload already completed (object has ETag %s)",
                  key, info.etag);
         if (etag_out)

@@ -52,4 +52,10 @@ int mrap_s3_write_body(struct mrap_s3_client *c, const struct mrap_s3_request *r
                        struct mrap_s3_write_headers *wh, bool content_md5,
                        struct mrap_s3_body_result *out, struct mrap_s3_error *err);
 
+/* Upload ids are opaque printable tokens (at most 1,024 bytes). 0 or -EINVAL. */
+int mrap_s3_write_check_upload_id(const char *upload_id);
+
+/* Whether two ETags are equal, ignoring their quotes and the case of hex digits. */
+bool mrap_s3_write_etag_equal(const char *a, const char *b);
+
 #endif
