@@ -178,6 +178,19 @@ def test_complete_with_listed_parts(tool, mrap):
     assert tool.run("mpu-complete", key, upload_id, ok=False)["error"] == "ENOENT"
 
 
+def test_complete_answer_lost(tool, mrap, emulator):
+    """S3 completes the upload but the answer is lost: the client's retry finds
+    NoSuchUpload, and HeadObject shows the object with our multipart ETag."""
+    parts = [rand_bytes(5 * MIB, 13), b"end"]
+    emulator.reset_stats()
+    got = tool.run("upload", "c/mpu/lost.bin", tool.file("lost", b"".join(parts)),
+                   options=["--part-size", str(5 * MIB), "--lose-complete-answer"])
+    assert got["etag"] == multipart_etag(parts)
+    ops = emulator.stats()["operations"]
+    assert ops.get("CompleteMultipartUpload") == 2 and ops.get("HeadObject") == 1, ops
+    assert mrap.request("GET", "c/mpu/lost.bin").body == b"".join(parts)
+
+
 def test_delete(tool, mrap):
     tool.run("put", "c/del/x", tool.file("x", b"delete me"))
     assert tool.run("delete", "c/del/x") == {}

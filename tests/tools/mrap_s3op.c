@@ -26,7 +26,9 @@
  * schedule for the file's size), --jobs N (upload threads, default 2),
  * --damage-body OFFSET (flip one bit of every PUT body at OFFSET in transit,
  * after signing: what a damaged network would do), --max-attempts N (the
- * client's retries; default 6), --debug.
+ * client's retries; default 6), --lose-complete-answer (drop the answer to the
+ * first CompleteMultipartUpload after S3 acted on it, as a lost connection
+ * would: the retry then finds the upload gone), --debug.
  *
  * Credentials come from the default chain (environment, shared files).
  * Failure: exit status 1 and {"error": "EPERM", "errno": 1, "code", "message",
@@ -46,9 +48,12 @@
 #define TOOL_MAX_META       32
 #define TOOL_MAX_FILE_BYTES (1ull << 32)
 
+/* The network faults the tool can add; only main's thread completes uploads,
+ * so lose_complete needs no lock. */
 struct damage {
     struct mrap_http_ops inner;
     long long offset; /* < 0: off */
+    bool lose_complete;
 };
 
 struct tool {
@@ -66,11 +71,21 @@ struct tool {
     struct mrap_s3_error err;
 };
 
-/* Flips one bit of a PUT body after signing: S3 must refuse it. */
+/* Flips one bit of a PUT body after signing (S3 must refuse it), or drops
+ * the answer to a Complete that succeeded. */
 static int damaging_perform(void *impl, const struct mrap_http_request *req,
                             struct mrap_http_response *resp)
 {
     struct damage *d = impl;
+    if (d->lose_complete && strcmp(req->method, "POST") == 0 && strstr(req->url, "uploadId=")) {
+        int rc = d->inner.perform(d->inner.impl, req, resp);
+        if (rc || resp->status != 200)
+            return rc;
+        d->lose_complete = false;
+        mrap_http_response_reset(resp);
+        snprintf(resp->curl_error, sizeof(resp->curl_error), "answer dropped on purpose");
+        return -ECONNRESET;
+    }
     if (d->offset < 0 || strcmp(req->method, "PUT") != 0 || !req->body ||
         (unsigned long long)d->offset >= req->body_len)
         return d->inner.perform(d->inner.impl, req, resp);
@@ -414,64 +429,42 @@ static int setup(struct tool *t, const char *target)
 
 static int parse_args(struct tool *t, int argc, char **argv, bool *debug)
 {
+    /* One line per option reads better here than the formatter's layout. */
+    /* clang-format off */
     static const struct option longopts[] = {
-        {"endpoint-url", 1, NULL, 'e'},  {"region", 1, NULL, 'r'},
-        {"profile", 1, NULL, 'p'},       {"content-type", 1, NULL, 't'},
-        {"meta", 1, NULL, 'm'},          {"storage-class", 1, NULL, 's'},
+        {"endpoint-url", 1, NULL, 'e'}, {"region", 1, NULL, 'r'}, {"profile", 1, NULL, 'p'},
+        {"content-type", 1, NULL, 't'}, {"meta", 1, NULL, 'm'}, {"storage-class", 1, NULL, 's'},
         {"if-none-match", 0, NULL, 'i'}, {"content-md5", 0, NULL, '5'},
-        {"part-size", 1, NULL, 'z'},     {"jobs", 1, NULL, 'j'},
-        {"damage-body", 1, NULL, 'd'},   {"debug", 0, NULL, 'v'},
-        {"max-attempts", 1, NULL, 'a'},  {NULL, 0, NULL, 0}};
+        {"part-size", 1, NULL, 'z'}, {"jobs", 1, NULL, 'j'}, {"damage-body", 1, NULL, 'd'},
+        {"lose-complete-answer", 0, NULL, 'l'}, {"max-attempts", 1, NULL, 'a'},
+        {"debug", 0, NULL, 'v'}, {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
         char *eq;
         switch (ch) {
-        case 'e':
-            t->endpoint = optarg;
-            break;
-        case 'r':
-            t->region = optarg;
-            break;
-        case 'p':
-            t->profile = optarg;
-            break;
-        case 't':
-            t->put.content_type = optarg;
-            break;
-        case 's':
-            t->put.storage_class = optarg;
-            break;
-        case 'i':
-            t->put.if_none_match_star = true;
-            break;
-        case '5':
-            t->put.content_md5 = true;
-            break;
-        case 'z':
-            t->part_size = strtoull(optarg, NULL, 10);
-            break;
-        case 'j':
-            t->jobs = (unsigned)strtoul(optarg, NULL, 10);
-            break;
-        case 'd':
-            t->damage.offset = strtoll(optarg, NULL, 10);
-            break;
-        case 'a':
-            t->max_attempts = (unsigned)strtoul(optarg, NULL, 10);
-            break;
-        case 'v':
-            *debug = true;
-            break;
+        case 'e': t->endpoint = optarg; break;
+        case 'r': t->region = optarg; break;
+        case 'p': t->profile = optarg; break;
+        case 't': t->put.content_type = optarg; break;
+        case 's': t->put.storage_class = optarg; break;
+        case 'i': t->put.if_none_match_star = true; break;
+        case '5': t->put.content_md5 = true; break;
+        case 'z': t->part_size = strtoull(optarg, NULL, 10); break;
+        case 'j': t->jobs = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'd': t->damage.offset = strtoll(optarg, NULL, 10); break;
+        case 'l': t->damage.lose_complete = true; break;
+        case 'a': t->max_attempts = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'v': *debug = true; break;
         case 'm':
             if (t->put.n_meta >= TOOL_MAX_META || !(eq = strchr(optarg, '=')))
                 return -1;
             *eq = '\0';
             t->meta[t->put.n_meta++] = (struct mrap_s3_meta){optarg, eq + 1};
             break;
-        default:
-            return -1;
+        default: return -1;
         }
     }
+    /* clang-format on */
     t->put.meta = t->meta;
     return argc - optind >= 2 ? optind : -1;
 }
