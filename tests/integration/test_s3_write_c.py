@@ -55,9 +55,9 @@ class Tool:
             f.write(data)
         return path
 
-    def run(self, *args, options=(), ok=True):
+    def run(self, *args, options=(), ok=True, target=ALIAS):
         cmd = ([TOOL, "--endpoint-url", "http://localhost:%d" % self.emulator.port]
-               + list(options) + [ALIAS] + list(args))
+               + list(options) + [target] + list(args))
         p = subprocess.run(cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=300)
         out = p.stdout.decode()
@@ -100,6 +100,20 @@ def test_put_and_read_back(tool, mrap):
     assert got["etag"] == '"d41d8cd98f00b204e9800998ecf8427e"' and got["crc32c"] == "AAAAAA=="
     r = mrap.request("GET", "c/put/empty")
     assert r.status == 200 and r.body == b""
+
+
+def test_bucket_mode(tool, emulator):
+    """s3://BUCKET --region: path-style SigV4 to the regional endpoint."""
+    body = rand_bytes(10000, 14)
+    regional = ["--region", "eu-west-1"]
+    got = tool.run("put", "c/regional.bin", tool.file("r", body), options=regional,
+                   target="s3://demo-eu-west-1")
+    assert got["etag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    c = emulator.client(mode="regional", region="eu-west-1")
+    r = c.request("GET", "c/regional.bin", bucket="demo-eu-west-1")
+    assert r.status == 200 and r.body == body
+    assert tool.run("delete", "c/regional.bin", options=regional,
+                    target="s3://demo-eu-west-1") == {}
 
 
 def test_put_if_none_match(tool, mrap):
