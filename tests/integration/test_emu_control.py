@@ -6,6 +6,8 @@ updates that flip the data plane at once, and accounting by operation name.
 Replication and persistence are in test_emu_control_state.py; the AWS CLI in
 test_emu_control_cli.py."""
 import json
+import os
+import sys
 
 import pytest
 
@@ -15,6 +17,9 @@ from control_util import (CONTROL_NS, INSTANCES, OTHER_ACCOUNT, OTHER_KEY, OTHER
                           wait_final)
 from emu_util import error, md5_b64, xml
 from s3client import ACCOUNT, S3Client
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+from mrapemu.control_ops import policy_is_public  # noqa: E402
 
 PRIVATE = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
@@ -341,3 +346,18 @@ def test_accounting_by_operation(emu, c):
     assert ops["ListMultiRegionAccessPoints"] == 1
     assert ops["GetMultiRegionAccessPointPolicy"] == 1
     assert ops["DescribeMultiRegionAccessPointOperation"] >= 1
+
+
+@pytest.mark.parametrize("statement, public", [
+    ({"Effect": "Allow", "Principal": "*", "Action": "s3:*"}, True),
+    ({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:*"}, True),
+    ({"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::1:root", "*"]}}, True),
+    ({"Effect": "Deny", "Principal": "*", "Action": "s3:*"}, False),
+    ({"Effect": "Allow", "Principal": "*", "Condition": {"IpAddress": {}}}, False),
+    ({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}}, False),
+])
+def test_is_public_rule(statement, public):
+    """The documented rule (control_ops.policy_is_public), statement alone or in a list."""
+    assert policy_is_public(json.dumps({"Statement": statement})) is public
+    assert policy_is_public(json.dumps({"Statement": [statement]})) is public
+    assert policy_is_public("not json") is False
