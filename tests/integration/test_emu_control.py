@@ -205,6 +205,8 @@ def test_region_rules(emu, c):
     # the AWS host names the Region; the signature's scope must agree
     host = "%s.s3-control.us-west-2.amazonaws.com" % ACCOUNT
     assert call(control(emu, host=host), "GET", INSTANCES).status == 200
+    bare = control(emu, host="s3-control.us-west-2.amazonaws.com")    # no account label
+    assert call(bare, "GET", INSTANCES).status == 200
     status, code, f = error(call(control(emu, region="eu-west-1", host=host), "GET", INSTANCES))
     assert (status, code, f["Region"]) == (400, "AuthorizationHeaderMalformed", "us-west-2")
     # a Region made unavailable answers 503, so a client can try the next one
