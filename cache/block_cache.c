@@ -377,6 +377,22 @@ bool mrap_block_cache_contains(struct mrap_block_cache *c, const struct mrap_blo
     return found;
 }
 
+void mrap_block_cache_demote(struct mrap_block_cache *c, const struct mrap_block_id *id)
+{
+    uint64_t h = hash_id(id);
+    pthread_mutex_lock(&c->mu);
+    struct blk *e = find_locked(c, id, h);
+    if (e && e->in_lru) {
+        lru_remove(e);
+        e->prev = c->lru.prev;
+        e->next = &c->lru;
+        c->lru.prev->next = e;
+        c->lru.prev = e;
+        e->in_lru = true;
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
 void mrap_block_cache_invalidate(struct mrap_block_cache *c, const char *key)
 {
     pthread_mutex_lock(&c->mu);

@@ -81,6 +81,11 @@ int mrap_block_cache_read(struct mrap_block_cache *c, const struct mrap_block_id
 int mrap_block_cache_fill(struct mrap_block_cache *c, const struct mrap_block_id *id,
                           size_t block_len, mrap_cache_fetch_fn fetch, void *ctx);
 
+/* Makes block id the next to be evicted: a sequential stream has read past it
+ * and will likely not come back, while the read-ahead blocks it has not read
+ * yet are more recent in use but older in time. No effect when absent. */
+void mrap_block_cache_demote(struct mrap_block_cache *c, const struct mrap_block_id *id);
+
 /* Whether block id is in memory now (filled or being filled). */
 bool mrap_block_cache_contains(struct mrap_block_cache *c, const struct mrap_block_id *id);
 

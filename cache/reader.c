@@ -48,6 +48,13 @@ static void prefetch_job(void *owner, uint64_t b)
 {
     struct mrap_reader *r = owner;
     struct mrap_block_id id = {.key = r->key, .etag = r->etag, .index = b};
+    /* The stream may have passed this block while the job waited in the
+     * queue (slow network): fetching it now would only evict useful blocks. */
+    pthread_mutex_lock(&r->mu);
+    bool passed = r->window && (b + 1) * r->block_size <= r->next_off;
+    pthread_mutex_unlock(&r->mu);
+    if (passed)
+        return;
     int rc = mrap_block_cache_fill(r->cache, &id, block_len(r, b), r->fetch, r->fetch_ctx);
     if (rc) {
         /* Not fatal: the read that needs the block fetches it and reports. */
@@ -76,8 +83,8 @@ static uint64_t schedule_locked(struct mrap_reader *r, uint64_t from, uint64_t u
 }
 
 /* Classifies the read [off, end) touching blocks first..last and updates the
- * read-ahead accordingly. */
-static void plan(struct mrap_reader *r, uint64_t off, uint64_t end, uint64_t first,
+ * read-ahead accordingly. Returns whether the read is sequential. */
+static bool plan(struct mrap_reader *r, uint64_t off, uint64_t end, uint64_t first,
                  uint64_t last)
 {
     uint64_t bs = r->block_size;
@@ -99,7 +106,7 @@ static void plan(struct mrap_reader *r, uint64_t off, uint64_t end, uint64_t fir
         r->last_block = last;
         r->next_off = end;
         pthread_mutex_unlock(&r->mu);
-        return;
+        return false;
     }
 
     r->st.sequential_reads++;
@@ -123,6 +130,7 @@ static void plan(struct mrap_reader *r, uint64_t off, uint64_t end, uint64_t fir
             r->ra_next = schedule_locked(r, from, until);
     }
     pthread_mutex_unlock(&r->mu);
+    return true;
 }
 
 int mrap_reader_read(struct mrap_reader *r, uint64_t off, size_t len, char *buf, size_t *got)
@@ -134,7 +142,7 @@ int mrap_reader_read(struct mrap_reader *r, uint64_t off, size_t len, char *buf,
         len = (size_t)(r->size - off);
     uint64_t bs = r->block_size;
     uint64_t first = off / bs, last = (off + len - 1) / bs;
-    plan(r, off, off + len, first, last);
+    bool sequential = plan(r, off, off + len, first, last);
 
     size_t done = 0;
     for (uint64_t b = first; b <= last; b++) {
@@ -146,6 +154,8 @@ int mrap_reader_read(struct mrap_reader *r, uint64_t off, size_t len, char *buf,
                                        r->fetch_ctx);
         if (rc)
             return rc; /* never a short read: that would mean end of file */
+        if (sequential && boff + n == blen)
+            mrap_block_cache_demote(r->cache, &id); /* read through: evict it first */
         done += n;
     }
     *got = done;

@@ -32,8 +32,8 @@ struct fake {
     int fail_errno;      /* returned by the next fail_calls calls */
     unsigned fail_calls;
     bool past_end;       /* a request went past the end of the object */
-    bool gate_closed;    /* fetches at or past gate_off stall while closed */
-    uint64_t gate_off;
+    bool gate_closed;    /* fetches starting in [gate_off, gate_end) stall while closed */
+    uint64_t gate_off, gate_end;
     unsigned stalled;    /* fetches stalled at the gate now */
     unsigned short_by;   /* return this many bytes fewer (a lying server) */
     /* Before answering, wait (bounded) until `watch` counts this many waits. */
@@ -77,7 +77,7 @@ static inline int fake_fetch(void *ctx, uint64_t off, size_t len, char *buf, siz
         f->log[f->nlog++] = off;
     if (off >= f->size || len > f->size - off)
         f->past_end = true;
-    if (f->gate_closed && off >= f->gate_off) {
+    if (f->gate_closed && off >= f->gate_off && off < f->gate_end) {
         f->stalled++;
         pthread_cond_broadcast(&f->cv);
         while (f->gate_closed)
@@ -140,11 +140,12 @@ static inline unsigned fake_fetched(struct fake *f, uint64_t off)
     return n;
 }
 
-static inline void fake_gate(struct fake *f, bool closed, uint64_t from_off)
+static inline void fake_gate(struct fake *f, bool closed, uint64_t from_off, uint64_t to_off)
 {
     pthread_mutex_lock(&f->mu);
     f->gate_closed = closed;
     f->gate_off = from_off;
+    f->gate_end = to_off;
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mu);
 }
