@@ -24,8 +24,8 @@
 #include "util/crc32c.h"
 #include "util/log.h"
 
-#define SEG_SIZE ((size_t)64 * 1024) /* one CRC32C per segment */
-#define CRC_ATTEMPTS 3               /* a block failing this often is not a memory fluke */
+#define SEG_SIZE     ((size_t)64 * 1024) /* one CRC32C per segment */
+#define CRC_ATTEMPTS 3                   /* a block failing this often is not a memory fluke */
 
 enum blk_state { BLK_FILLING, BLK_READY, BLK_FAILED };
 
@@ -51,11 +51,11 @@ struct mrap_block_cache {
     size_t capacity;
     struct mrap_disk_cache *disk;
 
-    pthread_mutex_t mu;     /* guards everything below and the blocks' state fields */
-    pthread_cond_t filled;  /* broadcast when any fill ends */
-    struct blk **buckets;   /* chained hash index of linked blocks */
-    size_t nbuckets;        /* a power of two */
-    struct blk lru;         /* ring of ready blocks; lru.next is the most recent */
+    pthread_mutex_t mu;    /* guards everything below and the blocks' state fields */
+    pthread_cond_t filled; /* broadcast when any fill ends */
+    struct blk **buckets;  /* chained hash index of linked blocks */
+    size_t nbuckets;       /* a power of two */
+    struct blk lru;        /* ring of ready blocks; lru.next is the most recent */
     struct mrap_block_cache_stats st;
 };
 
@@ -343,8 +343,10 @@ int mrap_block_cache_read(struct mrap_block_cache *c, const struct mrap_block_id
             release(c, e);
             return 0;
         }
-        mrap_log(MRAP_LOG_WARN, "cache", "%s block %llu failed its checksum in memory; "
-                 "dropped and fetched again", id->key, (unsigned long long)id->index);
+        mrap_log(MRAP_LOG_WARN, "cache",
+                 "%s block %llu failed its checksum in memory; "
+                 "dropped and fetched again",
+                 id->key, (unsigned long long)id->index);
         pthread_mutex_lock(&c->mu);
         c->st.crc_failures++;
         if (e->linked)

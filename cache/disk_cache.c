@@ -157,8 +157,7 @@ static void unlink_name(struct mrap_disk_cache *dc, const unsigned char *name)
     char file[MRAP_DISK_CACHE_NAME_LEN];
     mrap_disk_format_file_name(name, file);
     if (unlinkat(dc->dirfd, file, 0) != 0 && errno != ENOENT)
-        mrap_log(MRAP_LOG_WARN, "cache", "cannot remove %s/%s: %s", dc->dir, file,
-                 strerror(errno));
+        mrap_log(MRAP_LOG_WARN, "cache", "cannot remove %s/%s: %s", dc->dir, file, strerror(errno));
 }
 
 /* Removes the least recently used file. false when there is none to remove. */
@@ -254,8 +253,10 @@ static void skipped(struct mrap_disk_cache *dc, bool space, const char *reason)
     *flag = true;
     pthread_mutex_unlock(&dc->mu);
     if (first)
-        mrap_log(MRAP_LOG_WARN, "cache", "disk cache %s: %s; blocks are not stored there until "
-                 "this changes (logged once)", dc->dir, reason);
+        mrap_log(MRAP_LOG_WARN, "cache",
+                 "disk cache %s: %s; blocks are not stored there until "
+                 "this changes (logged once)",
+                 dc->dir, reason);
 }
 
 /* Makes the filesystem keep min_free_percent free after writing `need` bytes,
@@ -263,8 +264,7 @@ static void skipped(struct mrap_disk_cache *dc, bool space, const char *reason)
 static bool make_free_space(struct mrap_disk_cache *dc, uint64_t need)
 {
     struct statvfs sv;
-    int rc = dc->statvfs_fn ? dc->statvfs_fn(dc->statvfs_ctx, dc->dir, &sv)
-                            : statvfs(dc->dir, &sv);
+    int rc = dc->statvfs_fn ? dc->statvfs_fn(dc->statvfs_ctx, dc->dir, &sv) : statvfs(dc->dir, &sv);
     if (rc != 0)
         return false;
     uint64_t frsize = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
@@ -319,8 +319,7 @@ void mrap_disk_cache_put(struct mrap_disk_cache *dc, const struct mrap_block_id 
         pthread_mutex_unlock(&dc->mu);
         snprintf(tmp, sizeof(tmp), ".tmp.%ld.%llu", (long)getpid(), (unsigned long long)seq);
         mrap_disk_format_file_name(name, file);
-        int fd = openat(dc->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                        0600);
+        int fd = openat(dc->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
             err = errno;
         } else {
@@ -419,7 +418,8 @@ static int scan(struct mrap_disk_cache *dc)
     }
     closedir(d);
     if (!rc) {
-        qsort(v, n, sizeof(*v), by_mtime);
+        if (n > 1)
+            qsort(v, n, sizeof(*v), by_mtime);
         pthread_mutex_lock(&dc->mu);
         for (size_t i = 0; i < n && !rc; i++)
             if (!insert_locked(dc, v[i].name, v[i].bytes, false))
@@ -442,9 +442,10 @@ static int open_dir(struct mrap_disk_cache *dc)
     if (dc->dirfd < 0)
         return -errno;
     if (fstat(dc->dirfd, &sb) == 0 && (sb.st_mode & 077))
-        mrap_log(MRAP_LOG_WARN, "cache", "cache directory %s is accessible by other users "
-                 "(mode %03o); cached object data is readable there", dc->dir,
-                 (unsigned)(sb.st_mode & 0777));
+        mrap_log(MRAP_LOG_WARN, "cache",
+                 "cache directory %s is accessible by other users "
+                 "(mode %03o); cached object data is readable there",
+                 dc->dir, (unsigned)(sb.st_mode & 0777));
     dc->lockfd = openat(dc->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (dc->lockfd < 0)
         return -errno;

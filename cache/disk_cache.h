@@ -45,12 +45,12 @@ struct mrap_disk_cache_opts {
 };
 
 struct mrap_disk_cache_stats {
-    uint64_t files, bytes;  /* now */
-    uint64_t hits, misses;  /* get() */
-    uint64_t stored;        /* put() that wrote a file */
-    uint64_t dropped;       /* corrupt, truncated or foreign files deleted */
-    uint64_t evicted;       /* deleted to respect max_bytes, max_files or free space */
-    uint64_t skipped;       /* put() that wrote nothing: no space, or a write error */
+    uint64_t files, bytes; /* now */
+    uint64_t hits, misses; /* get() */
+    uint64_t stored;       /* put() that wrote a file */
+    uint64_t dropped;      /* corrupt, truncated or foreign files deleted */
+    uint64_t evicted;      /* deleted to respect max_bytes, max_files or free space */
+    uint64_t skipped;      /* put() that wrote nothing: no space, or a write error */
 };
 
 struct mrap_disk_cache;

@@ -53,8 +53,7 @@ void mrap_disk_format_name(const struct mrap_block_id *id, unsigned char name[MR
     unsigned char idx[8], digest[32];
     put_le(idx, id->index, 8);
     /* The NULs keep ("ab","c") and ("a","bc") apart. */
-    sha256(id->key, strlen(id->key) + 1, id->etag, strlen(id->etag) + 1, idx, sizeof(idx),
-           digest);
+    sha256(id->key, strlen(id->key) + 1, id->etag, strlen(id->etag) + 1, idx, sizeof(idx), digest);
     memcpy(name, digest, MRAP_DISK_NAME_BYTES);
 }
 
@@ -127,8 +126,8 @@ static int write_full(int fd, const void *p, size_t n, off_t off)
     return 0;
 }
 
-int mrap_disk_format_write(int fd, const unsigned char hdr[MRAP_DISK_HEADER_LEN],
-                           const char *data, size_t len)
+int mrap_disk_format_write(int fd, const unsigned char hdr[MRAP_DISK_HEADER_LEN], const char *data,
+                           size_t len)
 {
     int err = write_full(fd, hdr, MRAP_DISK_HEADER_LEN, 0);
     return err ? err : write_full(fd, data, len, MRAP_DISK_HEADER_LEN);

@@ -41,8 +41,8 @@ int mrap_disk_format_header(const struct mrap_block_id *id, const char *data, si
                             unsigned char hdr[MRAP_DISK_HEADER_LEN]);
 
 /* Writes header and data at the start of fd. 0 or a positive errno. */
-int mrap_disk_format_write(int fd, const unsigned char hdr[MRAP_DISK_HEADER_LEN],
-                           const char *data, size_t len);
+int mrap_disk_format_write(int fd, const unsigned char hdr[MRAP_DISK_HEADER_LEN], const char *data,
+                           size_t len);
 
 /* Reads block id of exactly len bytes from fd into buf, checking everything.
  * NULL when valid, else why not (a static string for the log). */

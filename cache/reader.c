@@ -58,8 +58,8 @@ static void prefetch_job(void *owner, uint64_t b)
     int rc = mrap_block_cache_fill(r->cache, &id, block_len(r, b), r->fetch, r->fetch_ctx);
     if (rc) {
         /* Not fatal: the read that needs the block fetches it and reports. */
-        MRAP_DEBUG("cache", "read-ahead of %s block %llu failed: %s", r->key,
-                   (unsigned long long)b, strerror(-rc));
+        MRAP_DEBUG("cache", "read-ahead of %s block %llu failed: %s", r->key, (unsigned long long)b,
+                   strerror(-rc));
         pthread_mutex_lock(&r->mu);
         r->st.prefetch_errors++;
         pthread_mutex_unlock(&r->mu);
@@ -84,8 +84,7 @@ static uint64_t schedule_locked(struct mrap_reader *r, uint64_t from, uint64_t u
 
 /* Classifies the read [off, end) touching blocks first..last and updates the
  * read-ahead accordingly. Returns whether the read is sequential. */
-static bool plan(struct mrap_reader *r, uint64_t off, uint64_t end, uint64_t first,
-                 uint64_t last)
+static bool plan(struct mrap_reader *r, uint64_t off, uint64_t end, uint64_t first, uint64_t last)
 {
     uint64_t bs = r->block_size;
     pthread_mutex_lock(&r->mu);
@@ -150,8 +149,8 @@ int mrap_reader_read(struct mrap_reader *r, uint64_t off, size_t len, char *buf,
         size_t blen = block_len(r, b);
         size_t boff = b == first ? (size_t)(off - b * bs) : 0;
         size_t n = blen - boff < len - done ? blen - boff : len - done;
-        int rc = mrap_block_cache_read(r->cache, &id, blen, boff, n, buf + done, r->fetch,
-                                       r->fetch_ctx);
+        int rc =
+            mrap_block_cache_read(r->cache, &id, blen, boff, n, buf + done, r->fetch, r->fetch_ctx);
         if (rc)
             return rc; /* never a short read: that would mean end of file */
         if (sequential && boff + n == blen)

@@ -120,8 +120,7 @@ static void free_list(struct job *j)
     }
 }
 
-size_t mrap_workers_cancel(struct mrap_workers *w, void *owner, uint64_t keep_lo,
-                           uint64_t keep_hi)
+size_t mrap_workers_cancel(struct mrap_workers *w, void *owner, uint64_t keep_lo, uint64_t keep_hi)
 {
     struct job *freed = NULL;
     pthread_mutex_lock(&w->mu);

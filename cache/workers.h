@@ -37,8 +37,7 @@ int mrap_workers_submit(struct mrap_workers *w, void *owner, uint64_t arg, mrap_
 
 /* Withdraws the owner's queued jobs whose arg is outside [keep_lo, keep_hi).
  * Returns how many were withdrawn. */
-size_t mrap_workers_cancel(struct mrap_workers *w, void *owner, uint64_t keep_lo,
-                           uint64_t keep_hi);
+size_t mrap_workers_cancel(struct mrap_workers *w, void *owner, uint64_t keep_lo, uint64_t keep_hi);
 
 /* Withdraws all the owner's queued jobs and waits for its running ones. */
 void mrap_workers_drain(struct mrap_workers *w, void *owner);

@@ -29,13 +29,13 @@ struct fake {
     unsigned calls;
     uint64_t log[FAKE_LOG_MAX]; /* offsets fetched, in call order */
     size_t nlog;
-    int fail_errno;      /* returned by the next fail_calls calls */
+    int fail_errno; /* returned by the next fail_calls calls */
     unsigned fail_calls;
-    bool past_end;       /* a request went past the end of the object */
-    bool gate_closed;    /* fetches starting in [gate_off, gate_end) stall while closed */
+    bool past_end;    /* a request went past the end of the object */
+    bool gate_closed; /* fetches starting in [gate_off, gate_end) stall while closed */
     uint64_t gate_off, gate_end;
-    unsigned stalled;    /* fetches stalled at the gate now */
-    unsigned short_by;   /* return this many bytes fewer (a lying server) */
+    unsigned stalled;  /* fetches stalled at the gate now */
+    unsigned short_by; /* return this many bytes fewer (a lying server) */
     /* Before answering, wait (bounded) until `watch` counts this many waits. */
     struct mrap_block_cache *watch;
     uint64_t want_waits;

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BS ((size_t)256 * 1024) /* four 64 KiB checksum segments */
-#define SLACK 1024 /* per-block bookkeeping the budget also charges */
+#define BS    ((size_t)256 * 1024) /* four 64 KiB checksum segments */
+#define SLACK 1024                 /* per-block bookkeeping the budget also charges */
 
 static struct mrap_block_cache *new_cache(size_t blocks)
 {
@@ -24,8 +24,8 @@ static struct mrap_block_cache *new_cache(size_t blocks)
 }
 
 /* Reads all of block `index` of (key, etag) and checks the bytes. */
-static int read_block(struct mrap_block_cache *c, struct fake *f, const char *key,
-                      const char *etag, uint64_t index)
+static int read_block(struct mrap_block_cache *c, struct fake *f, const char *key, const char *etag,
+                      uint64_t index)
 {
     static char buf[BS];
     struct mrap_block_id id = {key, etag, index};
@@ -64,15 +64,13 @@ static void test_eviction(void)
     CHECK_INT(st.evictions, 2);
     CHECK_INT(st.blocks, 4);
     CHECK(st.bytes <= mrap_block_cache_capacity(c), "bytes %zu within budget", st.bytes);
-    CHECK(st.peak_bytes <= mrap_block_cache_capacity(c), "peak %zu within budget",
-          st.peak_bytes);
+    CHECK(st.peak_bytes <= mrap_block_cache_capacity(c), "peak %zu within budget", st.peak_bytes);
 
     /* Many more blocks than fit: the budget holds throughout. */
     for (uint64_t i = 0; i < 16; i++)
         CHECK_INT(read_block(c, &f, "k", "\"e1\"", i), 0);
     mrap_block_cache_get_stats(c, &st);
-    CHECK(st.peak_bytes <= mrap_block_cache_capacity(c), "peak %zu within budget",
-          st.peak_bytes);
+    CHECK(st.peak_bytes <= mrap_block_cache_capacity(c), "peak %zu within budget", st.peak_bytes);
     CHECK_INT(st.blocks, 4);
 
     /* Partial reads: bytes in the middle of a block, and the range checks. */
@@ -103,8 +101,8 @@ static void test_checksum_failure(void)
     CHECK_INT(mrap_block_cache_read(c, &id, BS, 0, sizeof(buf), buf, fake_fetch, &f), 0);
     CHECK_INT(f.calls, 1);
     /* ...but a read that covers it drops the block and fetches it again. */
-    CHECK_INT(mrap_block_cache_read(c, &id, BS, BS - sizeof(buf), sizeof(buf), buf, fake_fetch,
-                                    &f), 0);
+    CHECK_INT(mrap_block_cache_read(c, &id, BS, BS - sizeof(buf), sizeof(buf), buf, fake_fetch, &f),
+              0);
     CHECK(fake_check(2, 2 * BS - sizeof(buf), buf, sizeof(buf)), "correct bytes after refetch");
     CHECK_INT(f.calls, 2);
     mrap_block_cache_get_stats(c, &st);
@@ -138,8 +136,7 @@ static void test_etag_change(void)
     mrap_block_cache_invalidate(c, "k");
     struct mrap_block_id k1 = {"k", "\"e1\"", 0}, k2 = {"k", "\"e2\"", 0},
                          other = {"other", "\"e1\"", 0};
-    CHECK(!mrap_block_cache_contains(c, &k1) && !mrap_block_cache_contains(c, &k2),
-          "invalidated");
+    CHECK(!mrap_block_cache_contains(c, &k1) && !mrap_block_cache_contains(c, &k2), "invalidated");
     CHECK(mrap_block_cache_contains(c, &other), "other key kept");
     struct mrap_block_cache_stats st;
     mrap_block_cache_get_stats(c, &st);
@@ -173,8 +170,7 @@ static void *fill_thread(void *arg)
 }
 
 /* Runs NTHREADS readers of block `index` at once; returns how many got rc 0. */
-static int run_fillers(struct mrap_block_cache *c, struct fake *f, uint64_t index,
-                       struct filler *t)
+static int run_fillers(struct mrap_block_cache *c, struct fake *f, uint64_t index, struct filler *t)
 {
     pthread_t th[NTHREADS];
     pthread_barrier_t start;

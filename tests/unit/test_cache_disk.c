@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BS ((size_t)64 * 1024)
+#define BS         ((size_t)64 * 1024)
 #define FILE_BYTES (BS + MRAP_DISK_HEADER_LEN)
 
 static char base[] = "/tmp/mrap-cache-test-XXXXXX";

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BS ((size_t)64 * 1024)
+#define BS    ((size_t)64 * 1024)
 #define SLACK 1024 /* per-block bookkeeping the budget also charges */
 
 struct rig {
@@ -61,8 +61,8 @@ static long read_at(struct rig *g, uint64_t off, size_t len)
     size_t got = 0;
     int rc = mrap_reader_read(g->r, off, len, buf, &got);
     if (rc == 0)
-        CHECK(fake_check(g->f.seed, off, buf, got), "bytes at %llu+%zu",
-              (unsigned long long)off, got);
+        CHECK(fake_check(g->f.seed, off, buf, got), "bytes at %llu+%zu", (unsigned long long)off,
+              got);
     else
         CHECK_INT(got, 0);
     free(buf);
@@ -114,7 +114,7 @@ static void test_seek_cancels(void)
     /* Block 2 stalls in the (only) worker; block 3 then waits in the queue. */
     fake_gate(&g.f, true, 2 * BS, 3 * BS);
 
-    CHECK_INT(read_at(&g, 0, BS), BS); /* window 1 block: block 1 queued */
+    CHECK_INT(read_at(&g, 0, BS), BS);  /* window 1 block: block 1 queued */
     CHECK_INT(read_at(&g, BS, BS), BS); /* window 2 blocks: 2 and 3 queued */
     CHECK(fake_wait_stalled(&g.f, 1), "read-ahead of block 2 running");
     mrap_reader_get_stats(g.r, &st);
