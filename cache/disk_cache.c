@@ -179,7 +179,11 @@ static bool evict_one(struct mrap_disk_cache *dc, uint64_t *freed)
     return true;
 }
 
-/* Drops an entry whose file turned out to be unusable, and the file. */
+/* Takes an entry out of the index because its file cannot be served. A file
+ * that is damaged (why != NULL) is deleted and reported. A file that is simply
+ * gone (why == NULL) is usually the benign race with eviction, which unlinks
+ * outside the lock, or someone cleaning the directory: forgotten quietly, so
+ * that the block can be stored again. */
 static void drop(struct mrap_disk_cache *dc, const unsigned char *name, const char *why)
 {
     pthread_mutex_lock(&dc->mu);
@@ -188,9 +192,14 @@ static void drop(struct mrap_disk_cache *dc, const unsigned char *name, const ch
         remove_locked(dc, e);
     else
         e = NULL;
-    dc->st.dropped++;
+    if (why)
+        dc->st.dropped++;
+    else
+        dc->st.misses++;
     pthread_mutex_unlock(&dc->mu);
     free(e);
+    if (!why)
+        return;
     char file[MRAP_DISK_CACHE_NAME_LEN];
     mrap_disk_format_file_name(name, file);
     mrap_log(MRAP_LOG_WARN, "cache", "dropping cached block %s/%s: %s", dc->dir, file, why);
@@ -227,7 +236,7 @@ int mrap_disk_cache_get(struct mrap_disk_cache *dc, const struct mrap_block_id *
     mrap_disk_format_file_name(name, file);
     int fd = openat(dc->dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
-        drop(dc, name, strerror(errno));
+        drop(dc, name, errno == ENOENT ? NULL : strerror(errno));
         return -ENOENT;
     }
     const char *why = mrap_disk_format_read(fd, id, buf, len);

@@ -260,6 +260,80 @@ static void test_fetch_error(void)
     fake_cleanup(&g);
 }
 
+/* ---- many threads, random small reads, a budget of a few blocks ---- */
+
+#define SBS     ((size_t)16 * 1024)
+#define SBLOCKS 24
+#define SREADS  300
+
+struct stresser {
+    struct mrap_block_cache *c;
+    struct fake *f;
+    unsigned seed;
+    bool ok;
+};
+
+static void *stress_thread(void *arg)
+{
+    struct stresser *t = arg;
+    char buf[2048];
+    unsigned x = t->seed;
+    t->ok = true;
+    for (int i = 0; i < SREADS && t->ok; i++) {
+        x = x * 1103515245u + 12345u;
+        uint64_t b = (x >> 8) % SBLOCKS;
+        size_t off = (x >> 4) % (SBS - sizeof(buf));
+        struct mrap_block_id id = {"stress", "\"e\"", b};
+        t->ok =
+            mrap_block_cache_read(t->c, &id, SBS, off, sizeof(buf), buf, fake_fetch, t->f) == 0 &&
+            fake_check(t->f->seed, b * SBS + off, buf, sizeof(buf));
+    }
+    return NULL;
+}
+
+/* Exercises pins against eviction (and, with a disk tier, concurrent puts,
+ * gets and disk eviction) for the sanitizers; checks bytes and the bound. */
+static void test_stress(const char *disk_dir)
+{
+    struct fake f;
+    struct mrap_disk_cache *dc = NULL;
+    struct mrap_block_cache *c = NULL;
+    struct mrap_block_cache_stats st;
+    pthread_t th[NTHREADS];
+    struct stresser t[NTHREADS];
+    fake_init(&f, SBLOCKS * SBS, 9);
+    if (disk_dir) {
+        struct mrap_disk_cache_opts dopts = {.dir = disk_dir, .max_bytes = 6 * (SBS + 200)};
+        CHECK_INT(mrap_disk_cache_new(&dopts, &dc), 0);
+    }
+    struct mrap_block_cache_opts o = {
+        .block_size = SBS, .capacity_bytes = 3 * (SBS + SLACK), .disk = dc};
+    CHECK_INT(mrap_block_cache_new(&o, &c), 0);
+    for (unsigned i = 0; i < NTHREADS; i++) {
+        t[i] = (struct stresser){.c = c, .f = &f, .seed = i + 1};
+        pthread_create(&th[i], NULL, stress_thread, &t[i]);
+    }
+    for (unsigned i = 0; i < NTHREADS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(t[i].ok, "stress thread %u read the right bytes", i);
+    }
+    mrap_block_cache_get_stats(c, &st);
+    size_t bound = mrap_block_cache_capacity(c) + NTHREADS * (SBS + SLACK);
+    CHECK(st.peak_bytes <= bound, "peak %zu <= %zu", st.peak_bytes, bound);
+    CHECK(st.evictions > 0, "evictions happened (%llu)", (unsigned long long)st.evictions);
+    if (dc) {
+        struct mrap_disk_cache_stats ds;
+        mrap_disk_cache_get_stats(dc, &ds);
+        CHECK(ds.bytes <= 6 * (SBS + 200), "disk within its limit (%llu)",
+              (unsigned long long)ds.bytes);
+        CHECK(st.disk_hits > 0, "disk tier served blocks (%llu)", (unsigned long long)st.disk_hits);
+        CHECK_INT(ds.dropped, 0);
+    }
+    mrap_block_cache_destroy(c);
+    mrap_disk_cache_destroy(dc);
+    fake_cleanup(&f);
+}
+
 int main(void)
 {
     test_eviction();
@@ -267,5 +341,16 @@ int main(void)
     test_etag_change();
     test_concurrent_fill();
     test_fetch_error();
+    test_stress(NULL);
+    char dir[] = "/tmp/mrap-cache-stress-XXXXXX";
+    if (mkdtemp(dir)) {
+        char sub[64], cmd[128];
+        snprintf(sub, sizeof(sub), "%s/c", dir);
+        test_stress(sub);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        CHECK_INT(system(cmd), 0);
+    } else {
+        CHECK(false, "mkdtemp: %s", strerror(errno));
+    }
     return mrap_test_finish();
 }

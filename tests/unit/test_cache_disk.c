@@ -155,6 +155,14 @@ static void test_restart_and_damage(void)
     dc = open_disk(dir, 0, NULL);
     read_through(dc, &f, "\"e1\"", 6);
     CHECK_INT(f.calls, 11);
+    /* A file removed behind our back (or by the eviction race) is a quiet
+     * miss, and the block is stored again. */
+    CHECK_INT(unlink(path_of(dir, 5, "\"e1\"")), 0);
+    read_through(dc, &f, "\"e1\"", 6);
+    CHECK_INT(f.calls, 12);
+    CHECK(exists(path_of(dir, 5, "\"e1\"")), "stored again");
+    mrap_disk_cache_get_stats(dc, &st);
+    CHECK_INT(st.dropped, 0);
     mrap_disk_cache_destroy(dc);
     fake_cleanup(&f);
     fake_cleanup(&f2);
