@@ -14,10 +14,8 @@
  */
 #include "cache/disk_cache.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -367,76 +365,20 @@ void mrap_disk_cache_get_stats(struct mrap_disk_cache *dc, struct mrap_disk_cach
 
 /* ---- opening: the directory, the lock, the scan ---- */
 
-struct found {
-    unsigned char name[MRAP_DISK_NAME_BYTES];
-    uint64_t bytes;
-    struct timespec mtime;
-};
-
-static int by_mtime(const void *a, const void *b)
-{
-    const struct found *x = a, *y = b;
-    if (x->mtime.tv_sec != y->mtime.tv_sec)
-        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
-        return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
-    return 0;
-}
-
 /* Indexes the block files found, oldest first so that the newest end up most
- * recent; removes leftover temporary files (ours: the lock is held). */
+ * recent, then shrinks to the limits (a smaller --max-cache-size than last
+ * time). */
 static int scan(struct mrap_disk_cache *dc)
 {
-    int fd = dup(dc->dirfd);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    struct found *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    if (!d) {
-        rc = -errno;
-        if (fd >= 0)
-            close(fd);
-        return rc;
-    }
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        struct stat sb;
-        unsigned char name[MRAP_DISK_NAME_BYTES];
-        if (strncmp(de->d_name, ".tmp.", 5) == 0) {
-            unlinkat(dc->dirfd, de->d_name, 0);
-            continue;
-        }
-        if (mrap_disk_format_parse_file_name(de->d_name, name) != 0)
-            continue; /* not ours: left alone */
-        if (fstatat(dc->dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 256;
-            struct found *nv = realloc(v, ncap * sizeof(*v));
-            if (!nv) {
-                rc = -ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        memcpy(v[n].name, name, sizeof(name));
-        v[n].bytes = (uint64_t)sb.st_size;
-        v[n].mtime = sb.st_mtim;
-        n++;
-    }
-    closedir(d);
-    if (!rc) {
-        if (n > 1)
-            qsort(v, n, sizeof(*v), by_mtime);
-        pthread_mutex_lock(&dc->mu);
-        for (size_t i = 0; i < n && !rc; i++)
-            if (!insert_locked(dc, v[i].name, v[i].bytes, false))
-                rc = -ENOMEM;
-        pthread_mutex_unlock(&dc->mu);
-    }
+    struct mrap_disk_found *v = NULL;
+    size_t n = 0;
+    int rc = mrap_disk_format_scan(dc->dirfd, &v, &n);
+    pthread_mutex_lock(&dc->mu);
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!insert_locked(dc, v[i].name, v[i].bytes, false))
+            rc = -ENOMEM;
+    pthread_mutex_unlock(&dc->mu);
     free(v);
-    /* A smaller --max-cache-size than last time: shrink now. */
     while (!rc && (dc->st.bytes > dc->max_bytes || dc->st.files > dc->max_files))
         evict_one(dc, NULL);
     return rc;

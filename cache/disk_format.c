@@ -7,9 +7,12 @@
  */
 #include "cache/disk_format.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -176,4 +179,72 @@ const char *mrap_disk_format_read(int fd, const struct mrap_block_id *id, char *
     if (get_le(hdr + 20, 4) != mrap_crc32c(0, buf, len))
         return "data checksum mismatch";
     return NULL;
+}
+
+static int by_mtime(const void *a, const void *b)
+{
+    const struct mrap_disk_found *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+        return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+    return 0;
+}
+
+/* Appends one entry, doubling the array. 0 or -ENOMEM. */
+static int push(struct mrap_disk_found **v, size_t *n, size_t *cap, const struct mrap_disk_found *f)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 256;
+        struct mrap_disk_found *nv = realloc(*v, ncap * sizeof(**v));
+        if (!nv)
+            return -ENOMEM;
+        *v = nv;
+        *cap = ncap;
+    }
+    (*v)[(*n)++] = *f;
+    return 0;
+}
+
+int mrap_disk_format_scan(int dirfd, struct mrap_disk_found **out, size_t *n)
+{
+    struct mrap_disk_found *v = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    *out = NULL;
+    *n = 0;
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        rc = -errno;
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    struct dirent *de;
+    while (!rc && (de = readdir(d)) != NULL) {
+        struct stat sb;
+        struct mrap_disk_found f;
+        if (strncmp(de->d_name, ".tmp.", 5) == 0) {
+            unlinkat(dirfd, de->d_name, 0);
+            continue;
+        }
+        if (mrap_disk_format_parse_file_name(de->d_name, f.name) != 0)
+            continue; /* not ours: left alone */
+        if (fstatat(dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        f.bytes = (uint64_t)sb.st_size;
+        f.mtime = sb.st_mtim;
+        rc = push(&v, n, &cap, &f);
+    }
+    closedir(d);
+    if (rc) {
+        free(v);
+        *n = 0;
+        return rc;
+    }
+    if (*n > 1)
+        qsort(v, *n, sizeof(*v), by_mtime);
+    *out = v;
+    return 0;
 }

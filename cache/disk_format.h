@@ -15,12 +15,14 @@
  *
  * The file name is the hex of the first 16 bytes of SHA-256(key NUL etag NUL
  * index-as-8-LE-bytes) plus ".blk". All functions are pure or act only on the
- * descriptor given: thread-safe.
+ * descriptor given: thread-safe. Temporary files start with ".tmp.".
  */
 #ifndef MRAP_CACHE_DISK_FORMAT_H
 #define MRAP_CACHE_DISK_FORMAT_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "cache/common.h"
 
@@ -47,5 +49,21 @@ int mrap_disk_format_write(int fd, const unsigned char hdr[MRAP_DISK_HEADER_LEN]
 /* Reads block id of exactly len bytes from fd into buf, checking everything.
  * NULL when valid, else why not (a static string for the log). */
 const char *mrap_disk_format_read(int fd, const struct mrap_block_id *id, char *buf, size_t len);
+
+/* A block file found in the cache directory. */
+struct mrap_disk_found {
+    unsigned char name[MRAP_DISK_NAME_BYTES];
+    uint64_t bytes;
+    struct timespec mtime;
+};
+
+/*
+ * Lists the block files in dirfd, oldest modification first, into a heap
+ * array (*out, freed by the caller; NULL when none). Removes leftover
+ * temporary files (".tmp.*": the caller holds the directory's lock, so they
+ * are from a crashed run); leaves every other file alone.
+ * 0, -ENOMEM, or the errno of opening the directory.
+ */
+int mrap_disk_format_scan(int dirfd, struct mrap_disk_found **out, size_t *n);
 
 #endif
