@@ -38,6 +38,7 @@ struct dc_entry {
 
 struct mrap_disk_cache {
     char *dir;
+    char *scope;
     int dirfd;
     int lockfd;
     uint64_t max_bytes;
@@ -204,10 +205,13 @@ static void drop(struct mrap_disk_cache *dc, const unsigned char *name, const ch
     unlink_name(dc, name);
 }
 
-void mrap_disk_cache_block_name(const struct mrap_block_id *id, char out[MRAP_DISK_CACHE_NAME_LEN])
+void mrap_disk_cache_block_name(const char *scope, const struct mrap_block_id *id,
+                                char out[MRAP_DISK_CACHE_NAME_LEN])
 {
     unsigned char name[MRAP_DISK_NAME_BYTES];
-    mrap_disk_format_name(id, name);
+    struct mrap_disk_block b;
+    mrap_disk_format_block(scope ? scope : "", id, &b);
+    mrap_disk_format_name(&b, name);
     mrap_disk_format_file_name(name, out);
 }
 
@@ -216,7 +220,9 @@ int mrap_disk_cache_get(struct mrap_disk_cache *dc, const struct mrap_block_id *
 {
     unsigned char name[MRAP_DISK_NAME_BYTES];
     char file[MRAP_DISK_CACHE_NAME_LEN];
-    mrap_disk_format_name(id, name);
+    struct mrap_disk_block b;
+    mrap_disk_format_block(dc->scope, id, &b);
+    mrap_disk_format_name(&b, name);
 
     pthread_mutex_lock(&dc->mu);
     struct dc_entry *e = find_locked(dc, name);
@@ -237,7 +243,7 @@ int mrap_disk_cache_get(struct mrap_disk_cache *dc, const struct mrap_block_id *
         drop(dc, name, errno == ENOENT ? NULL : strerror(errno));
         return -ENOENT;
     }
-    const char *why = mrap_disk_format_read(fd, id, buf, len);
+    const char *why = mrap_disk_format_read(fd, &b, buf, len);
     close(fd);
     if (why) {
         drop(dc, name, why);
@@ -292,10 +298,12 @@ void mrap_disk_cache_put(struct mrap_disk_cache *dc, const struct mrap_block_id 
     char file[MRAP_DISK_CACHE_NAME_LEN], tmp[64];
     unsigned char hdr[MRAP_DISK_HEADER_LEN];
     uint64_t need = MRAP_DISK_HEADER_LEN + (uint64_t)len;
+    struct mrap_disk_block b;
 
-    if (mrap_disk_format_header(id, buf, len, hdr) != 0 || need > dc->max_bytes)
+    mrap_disk_format_block(dc->scope, id, &b);
+    if (mrap_disk_format_header(&b, buf, len, hdr) != 0 || need > dc->max_bytes)
         return; /* an ETag too long to record, or a block larger than the cache */
-    mrap_disk_format_name(id, name);
+    mrap_disk_format_name(&b, name);
 
     /* Reserve: evict for the size and file limits, then add a pending entry. */
     for (;;) {
@@ -425,8 +433,9 @@ int mrap_disk_cache_new(const struct mrap_disk_cache_opts *opts, struct mrap_dis
     dc->nbuckets = 256;
     pthread_mutex_init(&dc->mu, NULL);
     dc->dir = strdup(opts->dir);
+    dc->scope = strdup(opts->scope ? opts->scope : "");
     dc->buckets = calloc(dc->nbuckets, sizeof(*dc->buckets));
-    int rc = dc->dir && dc->buckets ? open_dir(dc) : -ENOMEM;
+    int rc = dc->dir && dc->scope && dc->buckets ? open_dir(dc) : -ENOMEM;
     if (!rc)
         rc = scan(dc);
     if (rc) {
@@ -456,5 +465,6 @@ void mrap_disk_cache_destroy(struct mrap_disk_cache *dc)
         close(dc->dirfd);
     pthread_mutex_destroy(&dc->mu);
     free(dc->dir);
+    free(dc->scope);
     free(dc);
 }

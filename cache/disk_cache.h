@@ -2,8 +2,8 @@
  * The on-disk block cache (--cache DIR, --max-cache-size MiB): the second tier
  * under the memory cache, and the one that survives a remount.
  *
- * Each block is one file, DIR/<32 hex>.blk, named by a SHA-256 of (key, ETag,
- * index). The file starts with a header (magic, SHA-256 of the key, ETag,
+ * Each block is one file, DIR/<32 hex>.blk, named by a SHA-256 of (scope, key,
+ * ETag, index). The file starts with a header (magic, SHA-256 of the key, ETag,
  * index, length, CRC32C of the data, CRC32C of the header), so a file is only
  * served when it is exactly the block asked for and intact; a corrupt,
  * truncated or foreign file is deleted and reported as a miss. Files are
@@ -36,6 +36,7 @@
 
 struct mrap_disk_cache_opts {
     const char *dir;           /* created (0700) when missing; parent must exist */
+    const char *scope;         /* what keys belong to (endpoint + MRAP/bucket); NULL = "" */
     uint64_t max_bytes;        /* total size of the block files; 0 means 1 GiB */
     unsigned min_free_percent; /* of the filesystem; 0 means 5 */
     size_t max_files;          /* bounds the in-memory index; 0 means 262144 */
@@ -80,6 +81,7 @@ void mrap_disk_cache_get_stats(struct mrap_disk_cache *dc, struct mrap_disk_cach
 /* The file name (without directory) block id has: 32 hex digits + ".blk" and a
  * NUL. For tests and debugging. */
 #define MRAP_DISK_CACHE_NAME_LEN 37
-void mrap_disk_cache_block_name(const struct mrap_block_id *id, char out[MRAP_DISK_CACHE_NAME_LEN]);
+void mrap_disk_cache_block_name(const char *scope, const struct mrap_block_id *id,
+                                char out[MRAP_DISK_CACHE_NAME_LEN]);
 
 #endif

@@ -51,12 +51,22 @@ static void sha256(const void *a, size_t alen, const void *b, size_t blen, const
     EVP_MD_CTX_free(ctx);
 }
 
-void mrap_disk_format_name(const struct mrap_block_id *id, unsigned char name[MRAP_DISK_NAME_BYTES])
+void mrap_disk_format_block(const char *scope, const struct mrap_block_id *id,
+                            struct mrap_disk_block *out)
+{
+    /* The NULs keep ("ab","c") and ("a","bc") apart. */
+    sha256(scope, strlen(scope) + 1, id->key, strlen(id->key), "", 0, out->key_hash);
+    out->etag = id->etag;
+    out->index = id->index;
+}
+
+void mrap_disk_format_name(const struct mrap_disk_block *b,
+                           unsigned char name[MRAP_DISK_NAME_BYTES])
 {
     unsigned char idx[8], digest[32];
-    put_le(idx, id->index, 8);
-    /* The NULs keep ("ab","c") and ("a","bc") apart. */
-    sha256(id->key, strlen(id->key) + 1, id->etag, strlen(id->etag) + 1, idx, sizeof(idx), digest);
+    put_le(idx, b->index, 8);
+    sha256(b->key_hash, sizeof(b->key_hash), b->etag, strlen(b->etag) + 1, idx, sizeof(idx),
+           digest);
     memcpy(name, digest, MRAP_DISK_NAME_BYTES);
 }
 
@@ -93,7 +103,7 @@ int mrap_disk_format_parse_file_name(const char *file, unsigned char name[MRAP_D
     return 0;
 }
 
-int mrap_disk_format_header(const struct mrap_block_id *id, const char *data, size_t len,
+int mrap_disk_format_header(const struct mrap_disk_block *id, const char *data, size_t len,
                             unsigned char hdr[MRAP_DISK_HEADER_LEN])
 {
     size_t etag_len = strlen(id->etag);
@@ -106,7 +116,7 @@ int mrap_disk_format_header(const struct mrap_block_id *id, const char *data, si
     put_le(hdr + 8, id->index, 8);
     put_le(hdr + 16, len, 4);
     put_le(hdr + 20, mrap_crc32c(0, data, len), 4);
-    sha256(id->key, strlen(id->key), "", 0, "", 0, hdr + 24);
+    memcpy(hdr + 24, id->key_hash, sizeof(id->key_hash));
     put_le(hdr + 56, etag_len, 4);
     memcpy(hdr + 60, id->etag, etag_len);
     put_le(hdr + 140, mrap_crc32c(0, hdr, 140), 4);
@@ -153,9 +163,9 @@ static int read_full(int fd, void *p, size_t n, off_t off)
     return 0;
 }
 
-const char *mrap_disk_format_read(int fd, const struct mrap_block_id *id, char *buf, size_t len)
+const char *mrap_disk_format_read(int fd, const struct mrap_disk_block *id, char *buf, size_t len)
 {
-    unsigned char hdr[MRAP_DISK_HEADER_LEN], key_hash[32];
+    unsigned char hdr[MRAP_DISK_HEADER_LEN];
     struct stat sb;
 
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
@@ -169,9 +179,8 @@ const char *mrap_disk_format_read(int fd, const struct mrap_block_id *id, char *
     if (get_le(hdr + 140, 4) != mrap_crc32c(0, hdr, 140))
         return "header checksum mismatch";
     size_t etag_len = (size_t)get_le(hdr + 56, 4);
-    sha256(id->key, strlen(id->key), "", 0, "", 0, key_hash);
     if (get_le(hdr + 8, 8) != id->index || get_le(hdr + 16, 4) != len ||
-        memcmp(hdr + 24, key_hash, sizeof(key_hash)) != 0 || etag_len != strlen(id->etag) ||
+        memcmp(hdr + 24, id->key_hash, sizeof(id->key_hash)) != 0 || etag_len != strlen(id->etag) ||
         etag_len >= MRAP_DISK_ETAG_FIELD || memcmp(hdr + 60, id->etag, etag_len) != 0)
         return "header names another block";
     if (read_full(fd, buf, len, MRAP_DISK_HEADER_LEN) != 0)

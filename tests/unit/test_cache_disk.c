@@ -22,6 +22,7 @@
 
 #define BS         ((size_t)64 * 1024)
 #define FILE_BYTES (BS + MRAP_DISK_HEADER_LEN)
+#define SCOPE "http://localhost:9000 mfzwi23gnjvgw.mrap"
 
 static char base[] = "/tmp/mrap-cache-test-XXXXXX";
 
@@ -45,7 +46,7 @@ static char *path_of(const char *dir, uint64_t index, const char *etag)
     static char p[512];
     char name[MRAP_DISK_CACHE_NAME_LEN];
     struct mrap_block_id id = {"k", etag, index};
-    mrap_disk_cache_block_name(&id, name);
+    mrap_disk_cache_block_name(SCOPE, &id, name);
     snprintf(p, sizeof(p), "%s/%s", dir, name);
     return p;
 }
@@ -59,7 +60,7 @@ static bool exists(const char *p)
 static struct mrap_disk_cache *open_disk(const char *dir, uint64_t max_bytes, struct fake_fs *fs)
 {
     struct mrap_disk_cache *dc = NULL;
-    struct mrap_disk_cache_opts o = {.dir = dir, .max_bytes = max_bytes};
+    struct mrap_disk_cache_opts o = {.dir = dir, .scope = SCOPE, .max_bytes = max_bytes};
     if (fs) {
         o.statvfs_fn = fake_statvfs;
         o.statvfs_ctx = fs;
@@ -162,6 +163,17 @@ static void test_restart_and_damage(void)
     CHECK_INT(f.calls, 12);
     CHECK(exists(path_of(dir, 5, "\"e1\"")), "stored again");
     mrap_disk_cache_get_stats(dc, &st);
+    CHECK_INT(st.dropped, 0);
+    mrap_disk_cache_destroy(dc);
+
+    /* The same directory for another bucket (one after the other): the same
+     * key and ETag there is another block. */
+    struct mrap_disk_cache_opts other = {.dir = dir, .scope = "http://localhost:9000 other"};
+    CHECK_INT(mrap_disk_cache_new(&other, &dc), 0);
+    read_through(dc, &f, "\"e1\"", 2);
+    CHECK_INT(f.calls, 14);
+    mrap_disk_cache_get_stats(dc, &st);
+    CHECK_INT(st.hits, 0);
     CHECK_INT(st.dropped, 0);
     mrap_disk_cache_destroy(dc);
     fake_cleanup(&f);
