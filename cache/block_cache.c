@@ -175,9 +175,8 @@ static struct blk *new_blk(const struct mrap_block_id *id, uint64_t h, size_t le
     size_t nseg = (len + SEG_SIZE - 1) / SEG_SIZE;
     e->key = strdup(id->key);
     e->etag = strdup(id->etag);
-    e->data = malloc(len);
     e->crc = calloc(nseg, sizeof(*e->crc));
-    if (!e->key || !e->etag || !e->data || !e->crc) {
+    if (!e->key || !e->etag || !e->crc) {
         free_blk(e);
         return NULL;
     }
@@ -213,6 +212,11 @@ static int fill(struct mrap_block_cache *c, struct blk *e, const struct mrap_blo
                 mrap_cache_fetch_fn fetch, void *ctx, bool *from_disk, bool *fetched)
 {
     int rc = 0;
+    /* The data buffer is allocated here, outside the lock (a large malloc may
+     * be an mmap); the budget already counts it. */
+    e->data = malloc(e->len);
+    if (!e->data)
+        return -ENOMEM;
     *from_disk = c->disk && mrap_disk_cache_get(c->disk, id, e->data, e->len) == 0;
     if (!*from_disk) {
         size_t got = 0;
