@@ -22,7 +22,7 @@
 
 #define BS         ((size_t)64 * 1024)
 #define FILE_BYTES (BS + MRAP_DISK_HEADER_LEN)
-#define SCOPE "http://localhost:9000 mfzwi23gnjvgw.mrap"
+#define SCOPE      "http://localhost:9000 mfzwi23gnjvgw.mrap"
 
 static char base[] = "/tmp/mrap-cache-test-XXXXXX";
 
@@ -259,6 +259,25 @@ static void test_limits(void)
     mrap_disk_cache_destroy(dc);
 }
 
+/* max_files bounds the index: the least recently used file goes. */
+static void test_max_files(void)
+{
+    char dir[300];
+    struct mrap_disk_cache_stats st;
+    struct mrap_disk_cache *dc = NULL;
+    snprintf(dir, sizeof(dir), "%s/files", base);
+    struct mrap_disk_cache_opts o = {.dir = dir, .scope = SCOPE, .max_files = 2};
+    CHECK_INT(mrap_disk_cache_new(&o, &dc), 0);
+    put_block(dc, 0, 1);
+    put_block(dc, 1, 1);
+    put_block(dc, 2, 1);
+    mrap_disk_cache_get_stats(dc, &st);
+    CHECK_INT(st.files, 2);
+    CHECK(!exists(path_of(dir, 0, "\"e\"")) && get_block(dc, 1) && get_block(dc, 2),
+          "oldest of three gone, two kept");
+    mrap_disk_cache_destroy(dc);
+}
+
 /* A real ENOSPC: a 200 KiB tmpfs in a private mount namespace (root only).
  * statvfs is faked to say there is room, so the write itself fails. */
 static void test_enospc(void)
@@ -309,6 +328,7 @@ int main(void)
     }
     test_restart_and_damage();
     test_limits();
+    test_max_files();
     test_enospc();
     remove_tree(base);
     return mrap_test_finish();

@@ -141,6 +141,34 @@ static void test_seek_cancels(void)
     rig_cleanup(&g);
 }
 
+/* A sequential stream that skips ahead inside its window keeps its window but
+ * withdraws the queued read-ahead it skipped over. */
+static void test_skip_ahead(void)
+{
+    struct rig g;
+    struct mrap_reader_stats st;
+    rig_init(&g, 100 * BS, 64, 1, 16 * BS);
+    fake_gate(&g.f, true, 8 * BS, 9 * BS);
+    for (uint64_t b = 0; b < 4; b++)
+        CHECK_INT(read_at(&g, b * BS, BS), BS); /* window 8 blocks: read-ahead to 11 */
+    CHECK(fake_wait_stalled(&g.f, 1), "read-ahead of block 8 running");
+    mrap_reader_get_stats(g.r, &st);
+    CHECK_INT(st.window_bytes, 8 * BS);
+    CHECK_INT(st.prefetch_cancelled, 0);
+
+    CHECK_INT(read_at(&g, 10 * BS, 100), 100); /* 9 is behind now: withdrawn */
+    mrap_reader_get_stats(g.r, &st);
+    CHECK_INT(st.seeks, 0);
+    CHECK_INT(st.prefetch_cancelled, 1);
+    CHECK_INT(st.window_bytes, 16 * BS);
+    fake_gate(&g.f, false, 0, 0);
+    mrap_reader_destroy(g.r);
+    g.r = NULL;
+    CHECK_INT(fake_fetched(&g.f, 9 * BS), 0);
+    CHECK_INT(fake_fetched(&g.f, 10 * BS), 1);
+    rig_cleanup(&g);
+}
+
 static void test_random_reads(void)
 {
     struct rig g;
@@ -274,6 +302,7 @@ int main(void)
 {
     test_sequential_window();
     test_seek_cancels();
+    test_skip_ahead();
     test_random_reads();
     test_bounded_memory();
     test_concurrent_readers();
