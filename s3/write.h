@@ -66,6 +66,10 @@ struct mrap_s3_put_opts {
     /* PutObject only: If-None-Match: * (create only when the key is absent;
      * an existing key fails with -ESTALE, S3's PreconditionFailed). */
     bool if_none_match_star;
+    /* PutObject only (CreateMultipartUpload ignores it): also send Content-MD5,
+     * so the server checks the MD5 before storing as well as the CRC32C. The
+     * ETag check after the answer does not depend on it. */
+    bool content_md5;
 };
 
 struct mrap_s3_put_result {
