@@ -145,8 +145,7 @@ int mrap_s3_write_opts_headers(const struct mrap_s3_put_opts *opts, bool for_put
     return wh->h.overflow ? -E2BIG : 0;
 }
 
-/* SSE-KMS and SSE-C objects have ETags that are not the MD5 of the body. */
-static bool etag_is_opaque(const struct mrap_http_response *resp)
+bool mrap_s3_write_etag_opaque(const struct mrap_http_response *resp)
 {
     const char *sse = mrap_http_headers_get(&resp->headers, "x-amz-server-side-encryption");
     return (sse && strncmp(sse, "aws:kms", 7) == 0) ||
@@ -174,7 +173,7 @@ static int verify_answer(const struct mrap_s3_request *req, const struct mrap_ht
                         mine);
         return -EIO;
     }
-    if (etag_is_opaque(resp)) {
+    if (mrap_s3_write_etag_opaque(resp)) {
         if (!echo) {
             mrap_s3_op_fail(err, resp, "ChecksumMismatch",
                             "%s %s: encrypted object and no CRC32C in the answer to verify",

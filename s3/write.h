@@ -145,9 +145,10 @@ int mrap_s3_mpu_upload_part(struct mrap_s3_client *c, const char *key, const cha
  *
  * "200 OK with an <Error> body" is a failure; when its code is retryable
  * (InternalError, SlowDown, ...) the request is sent again, up to 3 times in
- * all. When a repeated request finds the upload gone (NoSuchUpload: an
- * earlier attempt completed it but its answer was lost), HeadObject decides:
- * an object with exactly the expected multipart ETag counts as completed.
+ * all. When a request finds the upload gone (NoSuchUpload: an earlier
+ * attempt, ours or a retry inside the client after a 5xx or a reset,
+ * completed it but its answer was lost), HeadObject decides: an object with
+ * exactly the expected multipart ETag counts as completed; otherwise -ENOENT.
  * On 0, etag_out (MRAP_S3_ETAG_MAX bytes, may be NULL) holds the verified
  * final ETag, quoted.
  */

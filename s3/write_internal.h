@@ -30,6 +30,10 @@ struct mrap_s3_write_headers {
 int mrap_s3_write_opts_headers(const struct mrap_s3_put_opts *opts, bool for_put,
                                struct mrap_s3_write_headers *wh);
 
+/* Whether an answer's ETag cannot be an MD5 of the content: SSE-KMS and
+ * SSE-C objects. Their uploads are verified by the echoed CRC32C instead. */
+bool mrap_s3_write_etag_opaque(const struct mrap_http_response *resp);
+
 /* What a verified body upload (PutObject, UploadPart) stored. */
 struct mrap_s3_body_result {
     char etag[MRAP_S3_ETAG_MAX];
@@ -47,5 +51,11 @@ struct mrap_s3_body_result {
 int mrap_s3_write_body(struct mrap_s3_client *c, const struct mrap_s3_request *req,
                        struct mrap_s3_write_headers *wh, bool content_md5,
                        struct mrap_s3_body_result *out, struct mrap_s3_error *err);
+
+/* Upload ids are opaque printable tokens (at most 1,024 bytes). 0 or -EINVAL. */
+int mrap_s3_write_check_upload_id(const char *upload_id);
+
+/* Whether two ETags are equal, ignoring their quotes and the case of hex digits. */
+bool mrap_s3_write_etag_equal(const char *a, const char *b);
 
 #endif

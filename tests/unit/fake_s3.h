@@ -18,6 +18,7 @@
 #include "s3/client.h"
 #include "s3/op_util.h"
 #include "util/crc32c.h"
+#include "tap.h"
 
 #define FAKE_MAX_SENT 16
 #define FAKE_BASE     "http://mfzwi23gnjvgw.mrap.localhost:9000"
@@ -144,30 +145,14 @@ static inline const char *fake_env(const char *name, void *arg)
     return NULL;
 }
 
-/* What a test needs to make clients: credentials and a signer. */
-struct fake_env {
+/* The credentials and signer every fake client uses; set up by fake_main(). */
+static struct {
     struct mrap_creds_provider *creds;
     struct mrap_signer *signer;
-};
-
-static inline int fake_env_init(struct fake_env *e)
-{
-    char errbuf[256];
-    struct mrap_creds_opts co = {.getenv_fn = fake_env};
-    e->signer = mrap_signer_new();
-    if (mrap_creds_provider_new(&co, &e->creds, errbuf, sizeof(errbuf)) || !e->signer)
-        return -1;
-    return 0;
-}
-
-static inline void fake_env_cleanup(struct fake_env *e)
-{
-    mrap_signer_destroy(e->signer);
-    mrap_creds_provider_destroy(e->creds);
-}
+} fake_shared;
 
 /* A client whose requests go to f: MRAP mode, 3 attempts, millisecond backoff. */
-static inline struct mrap_s3_client *fake_client(struct fake_env *e, struct fake_s3 *f)
+static inline struct mrap_s3_client *fake_client(struct fake_s3 *f)
 {
     struct mrap_s3_client *c = NULL;
     struct mrap_s3_client_opts o = {
@@ -178,12 +163,30 @@ static inline struct mrap_s3_client *fake_client(struct fake_env *e, struct fake
         .backoff_base_ms = 1,
         .backoff_max_ms = 2,
         .http = {fake_perform, f},
-        .creds = e->creds,
-        .signer = e->signer,
+        .creds = fake_shared.creds,
+        .signer = fake_shared.signer,
     };
     if (mrap_s3_client_new(&o, &c))
         return NULL;
     return c;
+}
+
+/* Runs tests[0..n) with test credentials and a signer; returns the exit code. */
+static inline int fake_main(void (*const tests[])(void), size_t n)
+{
+    char errbuf[256];
+    struct mrap_creds_opts co = {.getenv_fn = fake_env};
+    fake_shared.signer = mrap_signer_new();
+    if (mrap_creds_provider_new(&co, &fake_shared.creds, errbuf, sizeof(errbuf)) ||
+        !fake_shared.signer) {
+        CHECK(false, "test credentials and signer: %s", errbuf);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            tests[i]();
+    }
+    mrap_signer_destroy(fake_shared.signer);
+    mrap_creds_provider_destroy(fake_shared.creds);
+    return mrap_test_finish();
 }
 
 #endif

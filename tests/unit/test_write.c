@@ -11,8 +11,6 @@
 #include <errno.h>
 #include <string.h>
 
-static struct fake_env env;
-
 static const char body[] = "hello, world\n";
 
 /* x-amz-checksum-crc32c and Content-MD5 as they must be sent for `body`. */
@@ -29,7 +27,7 @@ static void test_put_request(void)
     static const struct fake_reply ok[] = {{.status = 200, .etag_of_body = true, .echo_crc = true}};
     struct fake_s3 f;
     fake_init(&f, ok, 1);
-    struct mrap_s3_client *c = fake_client(&env, &f);
+    struct mrap_s3_client *c = fake_client(&f);
     struct mrap_s3_meta meta[] = {{"Color", "blue"}, {"a-b", "x  y"}, {"empty", ""}};
     struct mrap_s3_put_opts o = {.content_type = "text/plain; charset=utf-8",
                                  .meta = meta,
@@ -120,7 +118,7 @@ static void test_put_answers(void)
     static const int want[] = {-EIO, -EIO, -EPROTO, 0, -EIO, -EIO, -EIO, -ESTALE, -EIO, -EIO};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         fake_init(&f, &cases[i], 1);
-        struct mrap_s3_client *c = fake_client(&env, &f);
+        struct mrap_s3_client *c = fake_client(&f);
         CHECK_INT(mrap_s3_put_object(c, "k", body, len, NULL, &res, &err), want[i]);
         CHECK_INT(f.n_sent, 1);
         fake_cleanup(&f);
@@ -132,7 +130,7 @@ static void test_put_answers(void)
         {.status = 503, .body = "<Error><Code>SlowDown</Code></Error>"},
         {.status = 200, .etag_of_body = true, .echo_crc = true}};
     fake_init(&f, retry, 2);
-    struct mrap_s3_client *c = fake_client(&env, &f);
+    struct mrap_s3_client *c = fake_client(&f);
     CHECK_INT(mrap_s3_put_object(c, "k", body, len, NULL, &res, &err), 0);
     CHECK_INT(f.n_sent, 2);
     CHECK_STR(fake_header(&f, 1, "x-amz-checksum-crc32c"),
@@ -145,7 +143,7 @@ static void test_put_refusals(void)
 {
     struct fake_s3 f;
     fake_init(&f, NULL, 0);
-    struct mrap_s3_client *c = fake_client(&env, &f);
+    struct mrap_s3_client *c = fake_client(&f);
     struct mrap_s3_error err;
     char long_key[MRAP_S3_KEY_MAX + 2];
     memset(long_key, 'k', sizeof(long_key) - 1);
@@ -222,7 +220,7 @@ static void test_put_all_headers(void)
     static const struct fake_reply ok[] = {{.status = 200, .etag_of_body = true}};
     struct fake_s3 f;
     fake_init(&f, ok, 1);
-    struct mrap_s3_client *c = fake_client(&env, &f);
+    struct mrap_s3_client *c = fake_client(&f);
     struct mrap_s3_meta many[MRAP_S3_META_MAX_ENTRIES];
     char names[MRAP_S3_META_MAX_ENTRIES][8];
     for (size_t i = 0; i < MRAP_S3_META_MAX_ENTRIES; i++) {
@@ -255,7 +253,7 @@ static void test_delete(void)
     struct fake_s3 f;
     struct mrap_s3_error err;
     fake_init(&f, replies, 3);
-    struct mrap_s3_client *c = fake_client(&env, &f);
+    struct mrap_s3_client *c = fake_client(&f);
     CHECK_INT(mrap_s3_delete_object(c, "dir/x y", &err), 0);
     CHECK_STR(f.sent[0].method, "DELETE");
     CHECK_STR(f.sent[0].url, FAKE_BASE "/dir/x%20y");
@@ -270,15 +268,8 @@ static void test_delete(void)
 
 int main(void)
 {
-    if (fake_env_init(&env)) {
-        CHECK(false, "test credentials and signer");
-        return mrap_test_finish();
-    }
-    test_put_request();
-    test_put_answers();
-    test_put_refusals();
-    test_put_all_headers();
-    test_delete();
-    fake_env_cleanup(&env);
-    return mrap_test_finish();
+    static void (*const tests[])(void) = {
+        test_put_request, test_put_answers, test_put_refusals, test_put_all_headers, test_delete,
+    };
+    return fake_main(tests, sizeof(tests) / sizeof(tests[0]));
 }
