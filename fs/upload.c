@@ -352,11 +352,13 @@ void mrap_upload_abort(struct mrap_upload *u)
     struct mrap_s3_error err;
     memset(&err, 0, sizeof(err));
     int rc = mrap_s3_mpu_abort(u->s3, u->key, u->upload_id, &err);
-    if (rc && rc != -ENOENT)
-        log_failure(u, "AbortMultipartUpload (the upload is left behind; "
-                       "--abort-stale-uploads removes it)", rc, &err);
-    else
-        mrap_log(MRAP_LOG_INFO, "write", "aborted the upload of %s", u->key);
+    if (rc && rc != -ENOENT) {
+        /* kept: mrap_upload_destroy() tries again */
+        log_failure(u, "AbortMultipartUpload (tried again when the file is released; "
+                       "--abort-stale-uploads removes what is left behind)", rc, &err);
+        return;
+    }
+    mrap_log(MRAP_LOG_INFO, "write", "aborted the upload of %s", u->key);
     free(u->upload_id);
     u->upload_id = NULL;
 }
@@ -366,6 +368,7 @@ void mrap_upload_destroy(struct mrap_upload *u)
     if (!u)
         return;
     mrap_upload_abort(u);
+    free(u->upload_id); /* still set when the abort failed again: logged, left behind */
     pthread_cond_destroy(&u->drained);
     pthread_mutex_destroy(&u->mu);
     free(u->parts);

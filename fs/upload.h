@@ -64,7 +64,8 @@ unsigned mrap_upload_parts(const struct mrap_upload *u);
 int mrap_upload_finish(struct mrap_upload *u, void *last, size_t len,
                        const struct mrap_s3_put_opts *opts, char *etag_out);
 
-/* Waits for parts in flight and aborts the multipart upload if one exists. */
+/* Waits for parts in flight and aborts the multipart upload if one exists;
+ * when the abort fails it is kept for mrap_upload_destroy() to try again. */
 void mrap_upload_abort(struct mrap_upload *u);
 
 /* Aborts what is unfinished and frees. Accepts NULL. */

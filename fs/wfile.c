@@ -157,7 +157,13 @@ static void drop_stream(struct mrap_wfile *w)
 
 static int fail(struct mrap_wfile *w, int rc)
 {
-    drop_stream(w);
+    /* Abort now; the upload object stays so that release tries the abort
+     * again if S3 refused it this time. */
+    if (w->up)
+        mrap_upload_abort(w->up);
+    free(w->buf);
+    w->buf = NULL;
+    w->buf_len = w->buf_cap = 0;
     w->mode = W_FAILED;
     w->fail_rc = mrap_upload_errno(rc);
     return w->fail_rc;
@@ -313,7 +319,10 @@ static int stage_upload(struct mrap_wfile *w, char *etag)
         else
             rc = mrap_upload_finish(up, b, last, &mt.opts, etag);
     }
-    mrap_upload_destroy(up); /* aborts what did not complete */
+    if (rc)
+        w->up = up; /* aborted by fail(), and again at release if S3 refused */
+    else
+        mrap_upload_destroy(up);
     return rc;
 }
 
