@@ -10,7 +10,6 @@ import random
 import signal
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -18,26 +17,7 @@ from conftest import MRAPFS
 
 pytestmark = pytest.mark.skipif(not os.path.exists(MRAPFS), reason="mrapfs not built")
 
-MiB = 1024 * 1024
-
-
-def mount(make_mount, emulator, cache, args=(), warnings=(), name="mnt"):
-    emulator.faults(slowdown_rate=0, internal_error_rate=0, cut_rate=0, latency_ms=0)
-    return make_mount(emulator, args=["--cache", str(cache)] + list(args),
-                      allowed_warnings=warnings, name=name)
-
-
-def uploads(emulator, prefix):
-    return [u for u in emulator.admin("uploads")["uploads"] if u["key"].startswith(prefix)]
-
-
-def wait_until(cond, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
+from test_mount_write import MiB, mount, uploads, wait_until  # noqa: E402 - shared helpers
 
 
 def multipart_etag(path, part_size):
@@ -56,7 +36,7 @@ def multipart_etag(path, part_size):
 def test_parallel_writers_with_faults(emulator, make_mount, tmp_path):
     """200 files of random sizes, 8 writers, 5 % SlowDown and cut connections:
     every file byte-identical, no upload left behind."""
-    m = mount(make_mount, emulator, tmp_path / "cache", args=["--max-connections", "8"],
+    m = mount(make_mount, emulator, tmp_path, args=["--max-connections", "8"],
               warnings=("retry", "SlowDown", "cut"))
     rnd = random.Random(42)
     sizes = [rnd.choice([0, 1, rnd.randrange(1, 64 * 1024), rnd.randrange(1, 2 * MiB)])
@@ -99,7 +79,7 @@ def test_parallel_writers_with_faults(emulator, make_mount, tmp_path):
 def test_kill_9_mid_upload_then_abort_stale(emulator, make_mount, tmp_path):
     """The daemon killed while a 200 MiB file is being written: no object, the
     parts linger, and the next mount with --abort-stale-uploads 0 cleans them."""
-    m = mount(make_mount, emulator, tmp_path / "cache", name="m1")
+    m = mount(make_mount, emulator, tmp_path, name="m1")
     fd = os.open(m.path("killed.bin"), os.O_WRONLY | os.O_CREAT, 0o644)
     try:
         chunk = os.urandom(MiB)
@@ -118,8 +98,7 @@ def test_kill_9_mid_upload_then_abort_stale(emulator, make_mount, tmp_path):
     c = emulator.client()
     assert c.request("HEAD", "killed.bin").status == 404       # never completed
     assert len(uploads(emulator, "killed.bin")) == 1            # but its parts linger
-    m2 = mount(make_mount, emulator, tmp_path / "cache", args=["--abort-stale-uploads", "0"],
-               name="m2")
+    m2 = mount(make_mount, emulator, tmp_path, args=["--abort-stale-uploads", "0"], name="m2")
     assert uploads(emulator, "killed.bin") == []
     assert "aborted the upload of killed.bin" in m2.output()
 
@@ -135,7 +114,7 @@ def test_full_staging_disk_is_enospc(emulator, make_mount, tmp_path):
     try:
         c = emulator.client()
         assert c.request("PUT", "full.bin", body=b"before").status == 200
-        m = mount(make_mount, emulator, cache, warnings=("failed",))
+        m = mount(make_mount, emulator, tmp_path, warnings=("failed",), cache=cache)
         fd = os.open(m.path("full.bin"), os.O_RDWR)
         try:
             with pytest.raises(OSError) as e:
@@ -160,7 +139,7 @@ def test_dd_large_file_verified_by_etag(emulator, make_mount, tmp_path):
     with open(src, "wb") as f:
         for i in range(size // MiB):
             f.write(random.Random(i).randbytes(MiB))
-    m = mount(make_mount, emulator, tmp_path / "cache")
+    m = mount(make_mount, emulator, tmp_path)
     p = subprocess.run(["dd", "if=%s" % src, "of=%s" % m.path("big.dd"), "bs=1M",
                         "status=none", "conv=fsync"], timeout=1800)
     assert p.returncode == 0
