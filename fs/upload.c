@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/staging.h"
 #include "util/log.h"
 
 struct job {
@@ -342,6 +343,39 @@ int mrap_upload_finish(struct mrap_upload *u, void *last, size_t len,
     free(u->upload_id);
     u->upload_id = NULL; /* completed: nothing left to abort */
     return 0;
+}
+
+int mrap_upload_from_fd(struct mrap_upload *u, int fd, uint64_t size,
+                        const struct mrap_s3_put_opts *opts, char *etag_out)
+{
+    /* one size for every part, as S3 suggests for a known size; a file under
+     * the first part size is one PutObject */
+    uint64_t psize = size <= MRAP_S3_FIRST_PART_SIZE ? size : mrap_s3_mpu_part_size(size, 1);
+    if (size > MRAP_S3_MAX_OBJECT_SIZE || (size && !psize))
+        return -EFBIG;
+    int rc = 0;
+    uint64_t off = 0;
+    for (; size - off > psize && !rc; off += psize) {
+        char *b = malloc((size_t)psize);
+        rc = b ? mrap_staging_pread(fd, b, (size_t)psize, off) : -ENOMEM;
+        if (rc)
+            free(b);
+        else
+            rc = mrap_upload_add_part(u, b, (size_t)psize, opts); /* waits for a slot */
+    }
+    if (rc) {
+        mrap_upload_abort(u);
+        return rc;
+    }
+    size_t last = (size_t)(size - off);
+    char *b = malloc(last ? last : 1);
+    rc = b ? mrap_staging_pread(fd, b, last, off) : -ENOMEM;
+    if (rc) {
+        free(b);
+        mrap_upload_abort(u);
+        return rc;
+    }
+    return mrap_upload_finish(u, b, last, opts, etag_out);
 }
 
 void mrap_upload_abort(struct mrap_upload *u)

@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "s3/write.h"
+
 struct mrap_wattr {
     pthread_mutex_t mu; /* guards the fields below */
     uint64_t parent;    /* directory inode (for rmdir's "is anything being written here") */
@@ -32,6 +34,17 @@ struct mrap_wattr {
     bool meta_sent;     /* the upload already carries the metadata: later changes are local */
     bool unlinked;      /* unlinked while being written: nothing is uploaded */
 };
+
+/* The x-amz-meta-* entries of a file: mode (s3fs's convention, the full
+ * st_mode in decimal, so that other tools read it too), uid, gid, and mtime
+ * (seconds) when utimens set it. */
+struct mrap_wattr_meta {
+    char mode[24], uid[24], gid[24], mtime[32];
+    struct mrap_s3_meta m[4];
+    struct mrap_s3_put_opts opts; /* points into this struct */
+};
+/* Fills mt from a (locking it) and marks the metadata as sent. */
+void mrap_wattr_meta(struct mrap_wattr *a, struct mrap_wattr_meta *mt);
 
 struct mrap_writers;
 
