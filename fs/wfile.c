@@ -38,14 +38,14 @@ struct mrap_wfile {
     bool rdwr;
     pthread_mutex_t mu; /* guards busy */
     pthread_cond_t idle;
-    bool busy;          /* an operation owns every field below */
-    bool claimed;       /* we hold the writers-registry entry and the inode */
+    bool busy;    /* an operation owns every field below */
+    bool claimed; /* we hold the writers-registry entry and the inode */
     enum wmode mode;
-    bool dirty;         /* differs from the stored object: commit uploads */
+    bool dirty; /* differs from the stored object: commit uploads */
     int fail_rc;
     uint64_t base_size; /* the stored object this handle builds on */
     char base_etag[MRAP_S3_ETAG_MAX];
-    uint64_t size;      /* logical size (mirrored in shown.size) */
+    uint64_t size; /* logical size (mirrored in shown.size) */
     /* stream */
     struct mrap_upload *up;
     char *buf;

@@ -25,7 +25,7 @@ struct entry {
 struct mrap_writers {
     pthread_mutex_t mu; /* guards buckets */
     struct entry *buckets[BUCKETS];
-    atomic_uint count;  /* entries; read without the lock as a fast path */
+    atomic_uint count; /* entries; read without the lock as a fast path */
 };
 
 int mrap_writers_new(struct mrap_writers **out)
@@ -119,8 +119,7 @@ bool mrap_writers_stat(struct mrap_writers *r, uint64_t ino, struct stat *st)
     return found;
 }
 
-int mrap_writers_setattr(struct mrap_writers *r, uint64_t ino, const struct stat *attr,
-                         int to_set)
+int mrap_writers_setattr(struct mrap_writers *r, uint64_t ino, const struct stat *attr, int to_set)
 {
     int rc = -ENOENT;
     pthread_mutex_lock(&r->mu);

@@ -32,9 +32,9 @@ static void test_registry(void)
     memset(&st, 0, sizeof(st));
     CHECK(!mrap_writers_stat(r, 42, &st), "nothing written yet");
     CHECK_INT(mrap_writers_claim(r, 42, &a), 0);
-    CHECK_INT(mrap_writers_claim(r, 42, &a), 0);       /* again by the same writer */
-    CHECK_INT(mrap_writers_claim(r, 42, &b), -EBUSY);  /* a second writer */
-    CHECK_INT(mrap_writers_claim(r, 43, &b), 0);       /* another inode is fine */
+    CHECK_INT(mrap_writers_claim(r, 42, &a), 0);      /* again by the same writer */
+    CHECK_INT(mrap_writers_claim(r, 42, &b), -EBUSY); /* a second writer */
+    CHECK_INT(mrap_writers_claim(r, 43, &b), 0);      /* another inode is fine */
     st.st_mode = S_IFREG | 0644;
     CHECK(mrap_writers_stat(r, 42, &st), "shown while written");
     CHECK_INT(st.st_size, 5);
@@ -86,11 +86,11 @@ static void test_staging(void)
     CHECK_INT(mrap_staging_reserve(s, &r2, 500), -ENOSPC); /* together over it */
     CHECK_INT(r2, 0);
     CHECK_INT(mrap_staging_reserve(s, &r2, 400), 0);
-    CHECK_INT(mrap_staging_reserve(s, &r1, 100), 0);       /* shrinking frees space */
+    CHECK_INT(mrap_staging_reserve(s, &r1, 100), 0); /* shrinking frees space */
     CHECK_INT(mrap_staging_reserve(s, &r2, 900), 0);
     CHECK_INT(mrap_staging_reserve(s, &r1, 0), 0);
     CHECK_INT(mrap_staging_reserve(s, &r2, 0), 0);
-    CHECK_INT(mrap_staging_reserve(s, &r1, 1000), 0);      /* everything released */
+    CHECK_INT(mrap_staging_reserve(s, &r1, 1000), 0); /* everything released */
     CHECK_INT(mrap_staging_reserve(s, &r1, 0), 0);
 
     int fd = mrap_staging_file_new(s);
