@@ -97,8 +97,8 @@ static void run_job(struct job *j)
     int rc = mrap_upload_error(u);
     bool skipped = rc != 0;
     if (!skipped)
-        rc = mrap_s3_mpu_upload_part(u->s3, u->key, u->upload_id, j->part_number, j->buf,
-                                     j->len, &part, &err);
+        rc = mrap_s3_mpu_upload_part(u->s3, u->key, u->upload_id, j->part_number, j->buf, j->len,
+                                     &part, &err);
     free(j->buf);
     if (rc && !skipped) {
         char what[48];
