@@ -197,6 +197,15 @@ def test_truncate(emulator, make_mount, tmp_path):
         f.write(b"abcdef")
         f.truncate(2)
     assert stored(emulator, "t.bin") == b"ab"
+    # a streamed file cut back, then written past its end: the hole reads as zeros
+    fd = os.open(m.path("t2.bin"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, b"x" * 100)
+        os.ftruncate(fd, 50)
+        os.pwrite(fd, b"y", 80)
+    finally:
+        os.close(fd)
+    assert stored(emulator, "t2.bin") == b"x" * 50 + b"\0" * 30 + b"y"
 
 
 def test_unlink_and_object_lock(emulator, make_mount, tmp_path):
