@@ -504,3 +504,16 @@ def test_unlinked_while_written_is_not_stored(emulator, make_mount, tmp_path):
         os.close(fd)
     assert stored(emulator, "tmpfile") is None
     assert "tmpfile" not in os.listdir(m.mountpoint)
+
+
+def test_mknod_regular_only(emulator, make_mount, tmp_path):
+    import stat
+    m = mount(make_mount, emulator, tmp_path)
+    os.mknod(m.path("node.txt"), 0o644 | stat.S_IFREG)
+    assert stored(emulator, "node.txt") == b""
+    assert os.stat(m.path("node.txt")).st_size == 0
+    for kind in (stat.S_IFIFO, stat.S_IFSOCK):
+        with pytest.raises(OSError) as e:
+            os.mknod(m.path("special"), 0o644 | kind)
+        assert e.value.errno == errno.EPERM
+    assert stored(emulator, "special") is None
