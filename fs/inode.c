@@ -20,6 +20,7 @@ struct node {
     char *key;
     struct mrap_inode_attr attr;
     double fresh_until; /* monotonic seconds */
+    unsigned held;      /* write handles: held attributes are always fresh */
     uint64_t nlookup;
     bool attached; /* present in the (parent, name) index */
     char opened_etag[MRAP_S3_ETAG_MAX];
@@ -203,14 +204,15 @@ static int snapshot(const struct mrap_inode_table *t, const struct node *n,
     out->parent = n->parent;
     out->attr = n->attr;
     /* The root and directories carry no remote state that can go stale. */
-    out->fresh = n->attr.is_dir || now_s() < n->fresh_until;
+    out->fresh = n->attr.is_dir || n->held || now_s() < n->fresh_until;
     memcpy(out->opened_etag, n->opened_etag, sizeof(out->opened_etag));
     (void)t;
     return 0;
 }
 
-uint64_t mrap_inode_upsert(struct mrap_inode_table *t, uint64_t parent, const char *name,
-                           const struct mrap_inode_attr *attr, uint64_t lookups)
+static uint64_t upsert(struct mrap_inode_table *t, uint64_t parent, const char *name,
+                       const struct mrap_inode_attr *attr, uint64_t lookups, bool keep,
+                       struct mrap_inode_attr *cur)
 {
     uint64_t ino = 0;
     pthread_mutex_lock(&t->lock);
@@ -243,13 +245,41 @@ uint64_t mrap_inode_upsert(struct mrap_inode_table *t, uint64_t parent, const ch
         link_node(t, n);
         t->count++;
     }
-    n->attr = *attr;
-    n->fresh_until = now_s() + t->ttl_s;
+    if (!keep || n->nlookup == 0 || n->attr.etag[0] == '\0') {
+        n->attr = *attr;
+        n->fresh_until = now_s() + t->ttl_s;
+    }
+    if (cur)
+        *cur = n->attr;
     n->nlookup += lookups;
     ino = n->ino;
 out:
     pthread_mutex_unlock(&t->lock);
     return ino;
+}
+
+uint64_t mrap_inode_upsert(struct mrap_inode_table *t, uint64_t parent, const char *name,
+                           const struct mrap_inode_attr *attr, uint64_t lookups)
+{
+    return upsert(t, parent, name, attr, lookups, false, NULL);
+}
+
+uint64_t mrap_inode_upsert_keep(struct mrap_inode_table *t, uint64_t parent, const char *name,
+                                const struct mrap_inode_attr *attr, uint64_t lookups,
+                                struct mrap_inode_attr *cur)
+{
+    return upsert(t, parent, name, attr, lookups, true, cur);
+}
+
+void mrap_inode_hold(struct mrap_inode_table *t, uint64_t ino, bool hold)
+{
+    pthread_mutex_lock(&t->lock);
+    struct node *n = find_ino(t, ino);
+    if (n && hold)
+        n->held++;
+    else if (n && n->held)
+        n->held--;
+    pthread_mutex_unlock(&t->lock);
 }
 
 int mrap_inode_find_fresh(struct mrap_inode_table *t, uint64_t parent, const char *name,
@@ -258,7 +288,7 @@ int mrap_inode_find_fresh(struct mrap_inode_table *t, uint64_t parent, const cha
     int rc = -ENOENT;
     pthread_mutex_lock(&t->lock);
     struct node *n = find_name(t, parent, name);
-    if (n && now_s() < n->fresh_until) {
+    if (n && (n->held || now_s() < n->fresh_until)) {
         rc = snapshot(t, n, out);
         if (!rc)
             n->nlookup += add_lookups;

@@ -56,6 +56,21 @@ void mrap_inode_table_destroy(struct mrap_inode_table *t);
 uint64_t mrap_inode_upsert(struct mrap_inode_table *t, uint64_t parent, const char *name,
                            const struct mrap_inode_attr *attr, uint64_t lookups);
 
+/*
+ * Like mrap_inode_upsert(), but an existing file inode that carries an
+ * object (an ETag) keeps its attributes: a file created over an old object
+ * shows the old object to readers until the new one is stored. *cur (may be
+ * NULL) receives the attributes the inode has afterwards.
+ */
+uint64_t mrap_inode_upsert_keep(struct mrap_inode_table *t, uint64_t parent, const char *name,
+                                const struct mrap_inode_attr *attr, uint64_t lookups,
+                                struct mrap_inode_attr *cur);
+
+/* A write handle holds (hold) or lets go of an inode: while held, its
+ * attributes are fresh and never revalidated (the file being written is not
+ * in S3 yet, and its name must not vanish for its writer). */
+void mrap_inode_hold(struct mrap_inode_table *t, uint64_t ino, bool hold);
+
 /* Finds (parent, name) when it is still fresh. 0 or -ENOENT (absent or stale). */
 int mrap_inode_find_fresh(struct mrap_inode_table *t, uint64_t parent, const char *name,
                           struct mrap_inode_info *out, uint64_t add_lookups);

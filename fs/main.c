@@ -117,6 +117,9 @@ static int setup(struct app *a)
         return rc;
     }
     a->fs_ready = true;
+    /* Still in the foreground: what this finds and does is seen by whoever mounts. */
+    if (a->cfg.abort_stale_uploads_s >= 0 && !a->cfg.read_only)
+        mrap_fs_abort_stale_uploads(a->s3, a->cfg.prefix, a->cfg.abort_stale_uploads_s);
     return 0;
 }
 
@@ -125,13 +128,12 @@ static int fuse_args_for(const struct mrap_fs_config *cfg, const char *argv0,
                          struct fuse_args *args)
 {
     char opts[1200];
-    /* Writes arrive with a later version; until then the mount is read-only so the
-     * kernel refuses every write with EROFS before it reaches us. */
-    int n = snprintf(opts, sizeof(opts),
-                     "fsname=mrapfs:%s,subtype=mrapfs,ro,default_permissions%s%s%s",
-                     cfg->source, cfg->allow_other ? ",allow_other" : "",
-                     cfg->allow_root ? ",allow_root" : "",
-                     cfg->auto_unmount ? ",auto_unmount" : "");
+    /* --read-only also mounts ro, so the kernel refuses writes with EROFS before
+     * they reach us (the callbacks refuse them too). */
+    int n =
+        snprintf(opts, sizeof(opts), "fsname=mrapfs:%s,subtype=mrapfs%s,default_permissions%s%s%s",
+                 cfg->source, cfg->read_only ? ",ro" : "", cfg->allow_other ? ",allow_other" : "",
+                 cfg->allow_root ? ",allow_root" : "", cfg->auto_unmount ? ",auto_unmount" : "");
     if (n < 0 || (size_t)n >= sizeof(opts) || strchr(cfg->source, ','))
         return -EINVAL;
     if (fuse_opt_add_arg(args, argv0) || fuse_opt_add_arg(args, "-o") ||

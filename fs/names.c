@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include "fs/fs.h"
+#include "fs/staging.h"
+#include "fs/upload.h"
+#include "fs/writers.h"
 #include "util/log.h"
 
 #define WARNED_MAX 4096
@@ -114,22 +117,61 @@ int mrap_fs_init(struct mrap_fs *fs, const struct mrap_fs_config *cfg, struct mr
     memset(fs, 0, sizeof(*fs));
     fs->cfg = cfg;
     fs->s3 = s3;
+    atomic_init(&fs->setattr_warned, false);
     clock_gettime(CLOCK_REALTIME, &fs->mount_time);
     fs->inodes = mrap_inode_table_new(cfg->metadata_ttl_s, fs->mount_time);
     fs->warned = warned_new();
-    if (!fs->inodes || !fs->warned) {
+    int rc = fs->inodes && fs->warned ? 0 : -ENOMEM;
+    if (!rc)
+        rc = mrap_writers_new(&fs->writers);
+    if (!rc)
+        rc = mrap_upload_pool_new(cfg->max_connections, &fs->uploads);
+    if (!rc && !cfg->read_only)
+        rc = mrap_staging_new(cfg->cache_dir, cfg->max_staging_bytes, &fs->staging);
+    if (rc)
         mrap_fs_cleanup(fs);
-        return -ENOMEM;
-    }
-    return 0;
+    return rc;
 }
 
 void mrap_fs_cleanup(struct mrap_fs *fs)
 {
+    mrap_upload_pool_destroy(fs->uploads); /* finishes parts still queued */
+    mrap_staging_destroy(fs->staging);
+    mrap_writers_destroy(fs->writers);
     mrap_inode_table_destroy(fs->inodes);
     warned_destroy(fs->warned);
+    fs->uploads = NULL;
+    fs->staging = NULL;
+    fs->writers = NULL;
     fs->inodes = NULL;
     fs->warned = NULL;
+}
+
+int mrap_fs_child_key(struct mrap_fs *fs, uint64_t parent, const char *name, char **key)
+{
+    struct mrap_inode_info pi;
+    size_t nlen = strlen(name);
+    *key = NULL;
+    if (nlen > 255)
+        return -ENAMETOOLONG;
+    if (!mrap_fs_name_valid(name, nlen))
+        return -EINVAL;
+    int rc = mrap_inode_get(fs->inodes, parent, &pi);
+    if (rc)
+        return rc;
+    if (!pi.attr.is_dir)
+        rc = -ENOTDIR;
+    else if (pi.key[0])
+        rc = asprintf(key, "%s/%s", pi.key, name) < 0 ? (*key = NULL, -ENOMEM) : 0;
+    else
+        rc = (*key = strdup(name)) ? 0 : -ENOMEM;
+    mrap_inode_info_cleanup(&pi);
+    if (!rc && strlen(fs->cfg->prefix) + strlen(*key) > MRAP_S3_KEY_MAX) {
+        free(*key);
+        *key = NULL;
+        rc = -ENAMETOOLONG;
+    }
+    return rc;
 }
 
 char *mrap_fs_s3_key(const struct mrap_fs *fs, const char *inode_key)

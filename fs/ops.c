@@ -13,6 +13,10 @@
  * read never mixes bytes of two versions: if the object changes underneath,
  * the read fails with ESTALE and the next open sees the new version. The
  * kernel's page cache is kept across opens only while the ETag is unchanged.
+ *
+ * Opens for writing become write handles (fs/fileops.c, fs/wfile.c); while a
+ * file is being written its attributes come from the writers registry, and
+ * readers keep seeing the previously stored object.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,14 +26,9 @@
 #include <sys/statvfs.h>
 
 #include "fs/fs.h"
+#include "fs/wfile.h"
+#include "fs/writers.h"
 #include "util/log.h"
-
-struct open_file {
-    char *s3_key;
-    char etag[MRAP_S3_ETAG_MAX];
-    char storage_class[32];
-    uint64_t size;
-};
 
 void mrap_fs_fill_stat(const struct mrap_fs *fs, uint64_t ino, const struct mrap_inode_attr *a,
                        struct stat *st)
@@ -49,6 +48,17 @@ void mrap_fs_fill_stat(const struct mrap_fs *fs, uint64_t ino, const struct mrap
     st->st_mtim = a->mtime;
     st->st_ctim = a->mtime;
     st->st_atim = a->mtime;
+    if (!a->is_dir && fs->writers)
+        mrap_writers_stat(fs->writers, ino, st);
+}
+
+void mrap_fs_fill_entry(const struct mrap_fs *fs, uint64_t ino, const struct mrap_inode_attr *a,
+                        struct fuse_entry_param *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->ino = ino;
+    e->attr_timeout = e->entry_timeout = fs->cfg->metadata_ttl_s;
+    mrap_fs_fill_stat(fs, ino, a, &e->attr);
 }
 
 void mrap_fs_attr_from_entry(const struct mrap_s3_list_entry *e, struct mrap_inode_attr *a)
@@ -115,7 +125,7 @@ static int resolve(struct mrap_fs *fs, const char *inode_key, struct mrap_inode_
     return rc;
 }
 
-static void reply_errno(fuse_req_t req, int rc)
+void mrap_fs_reply_errno(fuse_req_t req, int rc)
 {
     fuse_reply_err(req, rc < 0 ? -rc : EIO);
 }
@@ -123,7 +133,7 @@ static void reply_errno(fuse_req_t req, int rc)
 static void mrap_fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     struct mrap_fs *fs = fuse_req_userdata(req);
-    struct mrap_inode_info parent_info, found;
+    struct mrap_inode_info found;
     struct fuse_entry_param e;
     struct mrap_inode_attr attr;
     char *key = NULL;
@@ -142,18 +152,7 @@ static void mrap_fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         fuse_reply_entry(req, &e);
         return;
     }
-    rc = mrap_inode_get(fs->inodes, parent, &parent_info);
-    if (rc) {
-        reply_errno(req, rc);
-        return;
-    }
-    if (parent_info.key[0])
-        rc = asprintf(&key, "%s/%s", parent_info.key, name) < 0 ? -ENOMEM : 0;
-    else
-        rc = (key = strdup(name)) ? 0 : -ENOMEM;
-    mrap_inode_info_cleanup(&parent_info);
-    if (!rc && strlen(fs->cfg->prefix) + strlen(key) > MRAP_S3_KEY_MAX)
-        rc = -ENAMETOOLONG;
+    rc = mrap_fs_child_key(fs, parent, name, &key);
     if (!rc)
         rc = resolve(fs, key, &attr);
     free(key);
@@ -164,7 +163,7 @@ static void mrap_fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         return;
     }
     if (rc) {
-        reply_errno(req, rc);
+        mrap_fs_reply_errno(req, rc);
         return;
     }
     e.ino = mrap_inode_upsert(fs->inodes, parent, name, &attr, 1);
@@ -219,7 +218,7 @@ static void mrap_fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
         rc = revalidate(fs, &info);
     if (rc) {
         mrap_inode_info_cleanup(&info);
-        reply_errno(req, rc);
+        mrap_fs_reply_errno(req, rc);
         return;
     }
     mrap_fs_fill_stat(fs, ino, &info.attr, &st);
@@ -231,28 +230,44 @@ static void mrap_fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 {
     struct mrap_fs *fs = fuse_req_userdata(req);
     struct mrap_inode_info info;
-    struct open_file *fh = NULL;
+    struct mrap_open_file *fh = NULL;
+    bool writer = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
     int rc;
 
-    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+    if (writer && fs->cfg->read_only) {
         fuse_reply_err(req, EROFS);
         return;
     }
     rc = mrap_inode_get(fs->inodes, ino, &info);
     if (rc) {
-        reply_errno(req, rc);
+        mrap_fs_reply_errno(req, rc);
         return;
     }
     if (info.attr.is_dir) {
         rc = -EISDIR;
         goto out;
     }
-    rc = revalidate(fs, &info);
+    if (!(writer && (fi->flags & O_TRUNC))) /* a truncating writer needs no base */
+        rc = revalidate(fs, &info);
     if (rc)
         goto out;
+    /* a file being written that was never stored: nothing to read yet */
+    struct stat shown;
+    if (!writer && !info.attr.etag[0] && mrap_writers_stat(fs->writers, ino, &shown)) {
+        rc = -ENOENT;
+        goto out;
+    }
     fh = calloc(1, sizeof(*fh));
     if (!fh || !(fh->s3_key = mrap_fs_s3_key(fs, info.key))) {
         rc = -ENOMEM;
+        goto out;
+    }
+    if (writer) {
+        rc = mrap_fs_open_writer(fs, &info, fi, fh);
+        if (rc)
+            goto out;
+        fi->fh = (uint64_t)(uintptr_t)fh;
+        fh = NULL;
         goto out;
     }
     memcpy(fh->etag, info.attr.etag, sizeof(fh->etag));
@@ -267,7 +282,7 @@ out:
         free(fh->s3_key);
     free(fh);
     if (rc)
-        reply_errno(req, rc);
+        mrap_fs_reply_errno(req, rc);
     else
         fuse_reply_open(req, fi);
 }
@@ -276,10 +291,21 @@ static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                          struct fuse_file_info *fi)
 {
     struct mrap_fs *fs = fuse_req_userdata(req);
-    struct open_file *fh = (struct open_file *)(uintptr_t)fi->fh;
+    struct mrap_open_file *fh = (struct mrap_open_file *)(uintptr_t)fi->fh;
     struct mrap_s3_error err;
     size_t got = 0;
 
+    if (fh->wr) {
+        char *wbuf = malloc(size ? size : 1);
+        int wrc =
+            wbuf ? mrap_wfile_read(fh->wr, wbuf, size, off < 0 ? 0 : (uint64_t)off, &got) : -ENOMEM;
+        if (wrc)
+            mrap_fs_reply_errno(req, wrc);
+        else
+            fuse_reply_buf(req, wbuf, got);
+        free(wbuf);
+        return;
+    }
     if (off < 0 || (uint64_t)off >= fh->size || size == 0) {
         fuse_reply_buf(req, NULL, 0);
         return;
@@ -301,7 +327,7 @@ static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                  "restore it (RestoreObject) before reading", fh->s3_key,
                  fh->storage_class[0] ? fh->storage_class : "archive");
     if (rc)
-        reply_errno(req, rc);
+        mrap_fs_reply_errno(req, rc);
     else
         fuse_reply_buf(req, buf, got);
     free(buf);
@@ -309,8 +335,9 @@ static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void mrap_fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    struct open_file *fh = (struct open_file *)(uintptr_t)fi->fh;
+    struct mrap_open_file *fh = (struct mrap_open_file *)(uintptr_t)fi->fh;
     if (fh) {
+        mrap_wfile_release(fh->wr);
         free(fh->s3_key);
         free(fh);
     }
@@ -338,6 +365,13 @@ static void mrap_fs_init_conn(void *userdata, struct fuse_conn_info *conn)
     if (conn->capable & FUSE_CAP_READDIRPLUS)
         conn->want |= FUSE_CAP_READDIRPLUS;
     conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
+    /* O_TRUNC arrives with open, not as a separate truncate, so an overwrite
+     * is one new upload from the start. Writes stay write-through (no
+     * writeback cache): each write(2) reaches us in order and its errors
+     * reach the writer. */
+    if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+        conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+    conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
     (void)userdata;
 }
 
@@ -347,9 +381,21 @@ static const struct fuse_lowlevel_ops ops = {
     .forget = mrap_fs_forget,
     .forget_multi = mrap_fs_forget_multi,
     .getattr = mrap_fs_getattr,
+    .setattr = mrap_fs_setattr,
+    .mknod = mrap_fs_mknod,
+    .mkdir = mrap_fs_mkdir,
+    .unlink = mrap_fs_unlink,
+    .rmdir = mrap_fs_rmdir,
+    .symlink = mrap_fs_symlink,
+    .rename = mrap_fs_rename,
+    .link = mrap_fs_link,
     .open = mrap_fs_open,
     .read = mrap_fs_read,
+    .write = mrap_fs_write,
+    .flush = mrap_fs_flush,
     .release = mrap_fs_release,
+    .fsync = mrap_fs_fsync,
+    .create = mrap_fs_create,
     .opendir = mrap_fs_opendir,
     .readdir = mrap_fs_readdir,
     .readdirplus = mrap_fs_readdirplus,

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum opt_kind { OPT_FLAG, OPT_STRING, OPT_UINT, OPT_MODE, OPT_SECONDS };
+enum opt_kind { OPT_FLAG, OPT_STRING, OPT_UINT, OPT_MODE, OPT_SECONDS, OPT_SIZE };
 
 struct opt_def {
     const char *name;
@@ -52,6 +52,13 @@ static const struct opt_def opt_table[] = {
     {"max-connections", 0, OPT_UINT, OFF(max_connections), "parallel connections (16)"},
     {"metadata-ttl", 0, OPT_SECONDS, OFF(metadata_ttl_s),
      "seconds metadata is trusted before revalidation (1)"},
+    {"cache", 0, OPT_STRING, OFF(cache_dir), "directory for staging files (/var/tmp/mrapfs-<uid>)"},
+    {"max-staging-size", 0, OPT_SIZE, OFF(max_staging_bytes),
+     "space staging files may take, bytes or with K/M/G/T (10G)"},
+    {"ignore-setattr", 0, OPT_FLAG, OFF(ignore_setattr),
+     "chmod/chown/utimens of stored files succeed without effect (default: EPERM)"},
+    {"abort-stale-uploads", 0, OPT_SECONDS, OFF(abort_stale_uploads_s),
+     "at mount, abort multipart uploads under the prefix older than SECONDS (0: all)"},
     {"debug", 'd', OPT_FLAG, OFF(debug), "log one line per S3 request"},
     {"debug-fuse", 0, OPT_FLAG, OFF(fuse_debug), "libfuse's own request trace"},
 };
@@ -88,6 +95,28 @@ static const struct opt_def *find_opt(const char *name, size_t len)
             return &opt_table[i];
     }
     return NULL;
+}
+
+/* A byte count with an optional binary suffix: 512, 64K, 100M, 10G, 1T. */
+static int parse_size(const char *value, uint64_t *out, const char *name, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(value, &end, 10);
+    static const char units[] = "KMGT";
+    unsigned shift = 0;
+    const char *unit = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+    if (unit) {
+        shift = 10 * (unsigned)(unit - units + 1);
+        end++;
+    }
+    if (errno || *end || end == value || value[0] == '-' || value[0] == '+' ||
+        (shift && v > (UINT64_MAX >> shift))) {
+        set_err(err, errlen, "option %s: not a size (bytes, or with K/M/G/T): %s", name, value);
+        return -EINVAL;
+    }
+    *out = (uint64_t)v << shift;
+    return 0;
 }
 
 static int set_value(struct mrap_fs_config *cfg, const struct opt_def *d, const char *value,
@@ -147,6 +176,8 @@ static int set_value(struct mrap_fs_config *cfg, const struct opt_def *d, const 
         *(double *)base = v;
         return 0;
     }
+    case OPT_SIZE:
+        return parse_size(value, (uint64_t *)(void *)base, d->name, err, errlen);
     }
     return -EINVAL;
 }
@@ -265,10 +296,12 @@ void mrap_fs_options_usage(const char *prog)
     for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
         const struct opt_def *d = &opt_table[i];
         char left[64];
-        snprintf(left, sizeof(left), "%s%c%s--%s%s", d->short_name ? "-" : "",
-                 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
-                 d->kind == OPT_FLAG ? "" : " VALUE");
-        printf("  %-30s %s\n", d->short_name ? left : left + 2, d->help);
+        if (d->short_name)
+            snprintf(left, sizeof(left), "-%c, --%s%s", d->short_name, d->name,
+                     d->kind == OPT_FLAG ? "" : " VALUE");
+        else
+            snprintf(left, sizeof(left), "--%s%s", d->name, d->kind == OPT_FLAG ? "" : " VALUE");
+        printf("  %-30s %s\n", left, d->help);
     }
     printf("  %-30s %s\n", "-o OPT[,OPT...]", "any option above, for fstab and mount(8)");
     printf("  %-30s %s\n", "--version", "print the version");
@@ -286,6 +319,8 @@ static void set_defaults(struct mrap_fs_config *cfg)
     cfg->dir_mode = 0755;
     cfg->max_connections = 16;
     cfg->metadata_ttl_s = 1.0;
+    cfg->max_staging_bytes = 10ull << 30;
+    cfg->abort_stale_uploads_s = -1;
 }
 
 /* Normalises what was parsed and checks combinations. */
@@ -325,6 +360,21 @@ static int finish(struct mrap_fs_config *cfg, char *err, size_t errlen)
     if (cfg->max_connections < 1 || cfg->max_connections > 256) {
         set_err(err, errlen, "--max-connections must be between 1 and 256");
         return -EINVAL;
+    }
+    if (!cfg->cache_dir &&
+        asprintf(&cfg->cache_dir, "/var/tmp/mrapfs-%u", (unsigned)getuid()) < 0) {
+        cfg->cache_dir = NULL;
+        return -ENOMEM;
+    }
+    if (cfg->cache_dir[0] != '/') {
+        /* The daemon changes to / when it detaches: make the path absolute now. */
+        char cwd[PATH_MAX], *abs_cache = NULL;
+        if (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs_cache, "%s/%s", cwd, cfg->cache_dir) < 0) {
+            set_err(err, errlen, "--cache %s: cannot make the path absolute", cfg->cache_dir);
+            return -EINVAL;
+        }
+        free(cfg->cache_dir);
+        cfg->cache_dir = abs_cache;
     }
     char *abs = realpath(cfg->mountpoint, NULL);
     if (!abs) {
@@ -433,5 +483,6 @@ void mrap_fs_options_cleanup(struct mrap_fs_config *cfg)
     free(cfg->profile);
     free(cfg->ca_bundle);
     free(cfg->log_file);
+    free(cfg->cache_dir);
     memset(cfg, 0, sizeof(*cfg));
 }

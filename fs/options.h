@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "s3/client.h"
@@ -36,6 +37,11 @@ struct mrap_fs_config {
     mode_t dir_mode;
     unsigned max_connections;
     double metadata_ttl_s;
+    /* Writes (fs/wfile.c, fs/staging.c) */
+    char *cache_dir;            /* staging files; default /var/tmp/mrapfs-<uid> */
+    uint64_t max_staging_bytes; /* all staging files together; default 10 GiB */
+    bool ignore_setattr;        /* chmod/chown/utimens of stored objects: succeed, no effect */
+    double abort_stale_uploads_s; /* at mount, abort uploads older than this; < 0: off */
 };
 
 enum mrap_fs_parse_result {

@@ -168,7 +168,7 @@ def test_prefix_mount(seeded, emulator, make_mount):
 
 
 def test_read_only(seeded, emulator, make_mount):
-    m = mount(make_mount, emulator)
+    m = mount(make_mount, emulator, args=["--read-only"])  # the mount is writable otherwise
     with pytest.raises(OSError) as e:
         open(m.path("new.txt"), "wb")
     assert e.value.errno == 30  # EROFS

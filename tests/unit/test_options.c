@@ -75,6 +75,39 @@ int main(void)
     char *a10[] = {"mrapfs", "mfzwi23gnjvgw.mrap", "/tmp"};
     CHECK_INT(parse(false, &cfg, err, 3, a10), 0);
     CHECK_STR(cfg.endpoint_url, "http://localhost:7");
+    /* write defaults */
+    CHECK(cfg.max_staging_bytes == 10ull << 30, "staging default 10 GiB");
+    CHECK(cfg.abort_stale_uploads_s < 0, "stale uploads off by default");
+    CHECK(!cfg.ignore_setattr, "setattr refused by default");
+    CHECK(cfg.cache_dir && strncmp(cfg.cache_dir, "/var/tmp/mrapfs-", 16) == 0, "cache default");
+    mrap_fs_options_cleanup(&cfg);
+
+    char *a11[] = {"mrapfs", "--cache", "/tmp/stage", "--max-staging-size=64M",
+                   "-o", "ignore_setattr,abort-stale-uploads=0", "mfzwi23gnjvgw.mrap", "/tmp"};
+    CHECK_INT(parse(false, &cfg, err, 8, a11), 0);
+    CHECK_STR(cfg.cache_dir, "/tmp/stage");
+    CHECK(cfg.max_staging_bytes == 64ull << 20, "64M");
+    CHECK(cfg.ignore_setattr, "ignore_setattr via -o");
+    CHECK(cfg.abort_stale_uploads_s == 0, "abort-stale-uploads=0");
+    mrap_fs_options_cleanup(&cfg);
+
+    char *a12[] = {"mrapfs", "-o", "max_staging_size=1T,cache=rel", "mfzwi23gnjvgw.mrap", "/tmp"};
+    CHECK_INT(parse(false, &cfg, err, 5, a12), 0);
+    CHECK(cfg.max_staging_bytes == 1ull << 40, "1T");
+    CHECK(cfg.cache_dir && cfg.cache_dir[0] == '/' && strstr(cfg.cache_dir, "/rel"),
+          "relative cache made absolute: %s", cfg.cache_dir);
+    mrap_fs_options_cleanup(&cfg);
+
+    char *bad_sizes[] = {"10X", "-1", "", "99999999999T", "1.5G"};
+    for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+        char *a13[] = {"mrapfs", "--max-staging-size", bad_sizes[i],
+                       "mfzwi23gnjvgw.mrap", "/tmp"};
+        CHECK_INT(parse(false, &cfg, err, 5, a13), -EINVAL);
+        CHECK(strstr(err, "max-staging-size") != NULL, "names the option: %s", err);
+        mrap_fs_options_cleanup(&cfg);
+    }
+    char *a14[] = {"mrapfs", "--abort-stale-uploads", "-5", "mfzwi23gnjvgw.mrap", "/tmp"};
+    CHECK_INT(parse(false, &cfg, err, 5, a14), -EINVAL);
     mrap_fs_options_cleanup(&cfg);
     return mrap_test_finish();
 }
