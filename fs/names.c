@@ -126,6 +126,8 @@ int mrap_fs_init(struct mrap_fs *fs, const struct mrap_fs_config *cfg, struct mr
         rc = mrap_writers_new(&fs->writers);
     if (!rc)
         rc = mrap_upload_pool_new(cfg->max_connections, &fs->uploads);
+    if (!rc)
+        rc = mrap_fs_readcache_init(fs);
     if (!rc && !cfg->read_only)
         rc = mrap_staging_new(cfg->cache_dir, cfg->max_staging_bytes, &fs->staging);
     if (rc)
@@ -137,6 +139,7 @@ void mrap_fs_cleanup(struct mrap_fs *fs)
 {
     mrap_upload_pool_destroy(fs->uploads); /* finishes parts still queued */
     mrap_staging_destroy(fs->staging);
+    mrap_fs_readcache_cleanup(fs);
     mrap_writers_destroy(fs->writers);
     mrap_inode_table_destroy(fs->inodes);
     warned_destroy(fs->warned);

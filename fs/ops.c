@@ -13,6 +13,8 @@
  * read never mixes bytes of two versions: if the object changes underneath,
  * the read fails with ESTALE and the next open sees the new version. The
  * kernel's page cache is kept across opens only while the ETag is unchanged.
+ * Reads go through the block cache and its adaptive read-ahead (cache/,
+ * wired in fs/readcache.c); the If-Match rides on every block fetch.
  *
  * Opens for writing become write handles (fs/fileops.c, fs/wfile.c); while a
  * file is being written its attributes come from the writers registry, and
@@ -25,6 +27,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "cache/reader.h"
 #include "fs/fs.h"
 #include "fs/wfile.h"
 #include "fs/writers.h"
@@ -273,6 +276,10 @@ static void mrap_fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
     memcpy(fh->etag, info.attr.etag, sizeof(fh->etag));
     memcpy(fh->storage_class, info.attr.storage_class, sizeof(fh->storage_class));
     fh->size = info.attr.size;
+    if ((rc = mrap_fs_reader_open(fs, fh)))
+        goto out;
+    /* The kernel may keep its page cache only when the ETag is the one the
+     * previous open saw: same version, same bytes. */
     fi->keep_cache = mrap_inode_note_open(fs->inodes, ino, fh->etag);
     fi->fh = (uint64_t)(uintptr_t)fh;
     fh = NULL;
@@ -317,12 +324,14 @@ static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    int rc = mrap_s3_get_range(fs->s3, fh->s3_key, (uint64_t)off, size, fh->etag, buf, &got,
-                               &err);
+    memset(&err, 0, sizeof(err));
+    int rc = fh->reader ? mrap_reader_read(fh->reader, (uint64_t)off, size, buf, &got)
+                        : mrap_s3_get_range(fs->s3, fh->s3_key, (uint64_t)off, size, NULL, buf,
+                                            &got, &err);
     if (rc == -ESTALE)
         mrap_log(MRAP_LOG_WARN, "fs", "%s changed while open (ETag %s); reopen to read the new "
                  "version", fh->s3_key, fh->etag);
-    else if (rc && strcmp(err.code, "InvalidObjectState") == 0)
+    else if (rc == -ENODATA || (rc && strcmp(err.code, "InvalidObjectState") == 0))
         mrap_log(MRAP_LOG_WARN, "fs", "%s is archived (storage class %s) and not restored; "
                  "restore it (RestoreObject) before reading", fh->s3_key,
                  fh->storage_class[0] ? fh->storage_class : "archive");
@@ -338,6 +347,7 @@ static void mrap_fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
     struct mrap_open_file *fh = (struct mrap_open_file *)(uintptr_t)fi->fh;
     if (fh) {
         mrap_wfile_release(fh->wr);
+        mrap_fs_reader_close(fh); /* before s3_key: its fetches borrow it */
         free(fh->s3_key);
         free(fh);
     }
