@@ -3,10 +3,9 @@
  *
  * Metadata comes from ListObjectsV2 alone: readdirplus hands the kernel every
  * entry with its attributes, so `ls -l` costs one LIST per 1,000 entries and
- * no HEAD. A cold lookup (a path nobody listed) asks two questions, in order:
- * is there anything under "name/" (then it is a directory, which wins over an
- * object of the same name), else is "name" itself the first key with that
- * prefix (then it is a file). Attributes are trusted for the metadata TTL and
+ * no HEAD. A cold lookup (a path nobody listed) is one LIST by prefix "name"
+ * with delimiter "/": a common prefix "name/" makes it a directory (which wins
+ * over an object of the same name), else the key "name" makes it a file. Attributes are trusted for the metadata TTL and
  * revalidated after it, so a file replaced remotely is seen within the TTL.
  *
  * An open file pins the ETag it saw; every ranged GET carries If-Match, so a
@@ -114,16 +113,59 @@ static int resolve_dir(struct mrap_fs *fs, const char *s3_key)
     return rc;
 }
 
+/* Keys a cold lookup asks for at once: enough to see both "name" and
+ * "name/" past the usual handful of siblings such as "name.bak". */
+#define RESOLVE_PAGE_KEYS 16
+
+/*
+ * A cold lookup in one LIST: prefix "name", delimiter "/". S3 answers in key
+ * order, so the page shows the object "name" (the first key with that prefix)
+ * and the common prefix "name/" unless more than a page of siblings sorting
+ * between them ("name-1", "name.txt": '-' and '.' sort before '/') pushes
+ * "name/" off the page; only then is a second LIST needed.
+ */
 static int resolve(struct mrap_fs *fs, const char *inode_key, struct mrap_inode_attr *attr)
 {
-    char *s3_key = mrap_fs_s3_key(fs, inode_key);
-    if (!s3_key)
+    struct mrap_s3_list_page pg;
+    char *s3_key = mrap_fs_s3_key(fs, inode_key), *dir = NULL;
+    if (!s3_key || asprintf(&dir, "%s/", s3_key) < 0) {
+        free(s3_key);
         return -ENOMEM;
-    int rc = resolve_dir(fs, s3_key);
-    if (rc == 0)
+    }
+    struct mrap_s3_list_opts lo = {.prefix = s3_key, .delimiter = "/",
+                                   .max_keys = RESOLVE_PAGE_KEYS};
+    int rc = mrap_s3_list_objects(fs->s3, &lo, &pg, NULL);
+    if (rc)
+        goto out;
+    bool is_dir = false, dir_known = !pg.truncated;
+    const struct mrap_s3_list_entry *file = NULL;
+    for (size_t i = 0; i < pg.n_prefixes; i++) {
+        int c = strcmp(pg.prefixes[i], dir);
+        is_dir |= c == 0;
+        dir_known |= c >= 0;
+    }
+    for (size_t i = 0; i < pg.n_objects; i++) {
+        if (strcmp(pg.objects[i].key, s3_key) == 0)
+            file = &pg.objects[i];
+        dir_known |= strcmp(pg.objects[i].key, dir) > 0;
+    }
+    if (!is_dir && !dir_known) {
+        rc = resolve_dir(fs, s3_key);
+        is_dir = rc == 0;
+        if (rc && rc != -ENOENT)
+            goto done; /* never guess "no directory" from a failed request */
+    }
+    rc = 0;
+    if (is_dir) /* a directory wins over an object of the same name */
         mrap_fs_dir_attr(fs, attr);
-    else if (rc == -ENOENT)
-        rc = resolve_file(fs, s3_key, attr);
+    else if (file)
+        mrap_fs_attr_from_entry(file, attr);
+    else
+        rc = -ENOENT;
+done:
+    mrap_s3_list_page_cleanup(&pg);
+out:
+    free(dir);
     free(s3_key);
     return rc;
 }
