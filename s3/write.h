@@ -66,6 +66,10 @@ struct mrap_s3_put_opts {
     /* PutObject only: If-None-Match: * (create only when the key is absent;
      * an existing key fails with -ESTALE, S3's PreconditionFailed). */
     bool if_none_match_star;
+    /* PutObject only (CreateMultipartUpload ignores it): also send Content-MD5,
+     * so the server checks the MD5 before storing as well as the CRC32C. The
+     * ETag check after the answer does not depend on it. */
+    bool content_md5;
 };
 
 struct mrap_s3_put_result {
@@ -141,9 +145,10 @@ int mrap_s3_mpu_upload_part(struct mrap_s3_client *c, const char *key, const cha
  *
  * "200 OK with an <Error> body" is a failure; when its code is retryable
  * (InternalError, SlowDown, ...) the request is sent again, up to 3 times in
- * all. When a repeated request finds the upload gone (NoSuchUpload: an
- * earlier attempt completed it but its answer was lost), HeadObject decides:
- * an object with exactly the expected multipart ETag counts as completed.
+ * all. When a request finds the upload gone (NoSuchUpload: an earlier
+ * attempt, ours or a retry inside the client after a 5xx or a reset,
+ * completed it but its answer was lost), HeadObject decides: an object with
+ * exactly the expected multipart ETag counts as completed; otherwise -ENOENT.
  * On 0, etag_out (MRAP_S3_ETAG_MAX bytes, may be NULL) holds the verified
  * final ETag, quoted.
  */

@@ -12,14 +12,14 @@ Rules, in order:
      name the same one (S3's AuthorizationHeaderMalformed otherwise).
   2. `x-amz-account-id` is required, 12 digits, equal to the host's account
      label and to the signing credential's account (403 AccessDenied).
-  3. Region: the routes operations answer in us-east-1, us-west-2,
+  3. Region: a Region listed in the admin setting `unavailable_regions`
+     answers 503 ServiceUnavailable to everything, so clients can test trying
+     the next Region.  The routes operations answer in us-east-1, us-west-2,
      ap-southeast-2, ap-northeast-1 and eu-west-1; all other MRAP operations
      only in us-west-2.  Elsewhere S3 answers 301 PermanentRedirect "This API
      operation is only available in the following Regions: us-west-2. ..." (seen
      from AWS for ListMultiRegionAccessPoints; used here for all eight, with the
-     five route Regions named for the routes operations).  A region listed in
-     the admin setting `unavailable_regions` answers 503, so clients can test
-     trying the next Region.
+     five route Regions named for the routes operations).
   4. Create, Delete, PutPolicy and SubmitRoutes carry a body and need a
      Content-MD5 or x-amz-checksum-* header (the model's httpChecksumRequired);
      any checksum sent, on any operation, is verified (ingest.read_small).
@@ -33,7 +33,8 @@ the Established policy.  The routes operations address the MRAP by its ARN
 `arn:aws:s3::<account>:accesspoint/<alias>`; SubmitRoutes names each route by
 Bucket or Region (or both, which must agree), changes config.State's dials at
 once (the same dials the admin endpoint sets) and is refused with 405 for an
-MRAP of one Region, as S3 documents for failover.
+MRAP of one Region, as S3 documents for failover; it answers 200 with no body
+(its output shape has no members).
 """
 import base64
 import json
@@ -138,14 +139,14 @@ def authenticate(ctx, method, raw_path, raw_query, header_list):
 
 def handle(ctx):
     """Runs an authenticated control request (after authenticate)."""
+    if ctx.control_region in ctx.app.control_settings.get("unavailable_regions", ()):
+        raise S3Error(503, "ServiceUnavailable", "Service is unable to handle request.")
     allowed = ROUTE_REGIONS if ctx.op in ROUTE_OPS else (CONTROL_REGION,)
     if ctx.op != "Unknown" and ctx.control_region not in allowed:
         raise S3Error(301, "PermanentRedirect",
                       "This API operation is only available in the following Regions: %s. "
                       "Make sure to send all future requests to a supported Region."
                       % ", ".join(allowed))
-    if ctx.control_region in ctx.app.control_settings.get("unavailable_regions", ()):
-        raise S3Error(503, "ServiceUnavailable", "Service is unable to handle request.")
     if ctx.op in BODY_OPS and not (ctx.h("content-md5") or ctx.h("x-amz-sdk-checksum-algorithm")
                                    or any(h.startswith("x-amz-checksum-") for h in ctx.headers)):
         raise S3Error(400, "InvalidRequest", "Missing required header for this request: "

@@ -9,7 +9,7 @@ handler (ops.py).  Per request, in order:
      `localhost`/`127.0.0.1` are path-style regional buckets (/<bucket>/<key>,
      and `GET /` ListBuckets) plus the unsigned admin API under /_emulator/;
      `<bucket>.localhost` is virtual-hosted regional; `<12 digits>.localhost`
-     and `*.s3-control.*.amazonaws.com` are S3 Control (control.py, which
+     and `[<account>.]s3-control.<region>.amazonaws.com` are S3 Control (control.py, which
      also authenticates those requests).  An unknown
      MRAP alias is answered 404 NoSuchAccessPoint "The specified accesspoint
      does not exist", the error S3 gives for an access point name it cannot
@@ -79,7 +79,8 @@ def route_host(host, path):
         return Route("regional")
     if name.endswith(".accesspoint.s3-global.amazonaws.com"):
         return Route("mrap", alias=name[:-len(".accesspoint.s3-global.amazonaws.com")])
-    if ".s3-control." in name and name.endswith(".amazonaws.com"):
+    if (".s3-control." in name or name.startswith("s3-control.")) \
+            and name.endswith(".amazonaws.com"):      # with or without the account label
         return Route("control")
     if name.endswith(".localhost"):
         label = name[:-len(".localhost")]

@@ -3,20 +3,52 @@ host, request bodies in botocore's shapes, and a checker that walks a reply
 against the output shape of botocore's s3control model (the copy Debian's
 awscli ships), so a member the model does not know, or a list member under the
 wrong name, fails the test."""
+import base64
 import json
 import os
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
+from conftest import Emulator
 from emu_util import md5_b64, wait_until
 from s3client import ACCOUNT, S3Client
 
 CONTROL_NS = "http://awss3control.amazonaws.com/doc/2018-08-20/"
+INSTANCES = "v20180820/mrap/instances"
+OTHER_ACCOUNT = "444455556666"
+OTHER_KEY, OTHER_SECRET = "AKIAOTHERACCOUNT0001", "otherSecretKey/0000000000000000000000000"
+PUBLIC = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]})
+
 MODEL = "/usr/lib/python3/dist-packages/awscli/botocore/data/s3control/2018-08-20/service-2.json"
 # Members AWS added after the awscli on Debian 12 was released (documented in the
 # S3 API reference: RegionReport and Region have BucketAccountId).
 NEWER_MEMBERS = {"RegionReport": {"BucketAccountId": "AccountId"},
                  "Region": {"BucketAccountId": "AccountId"}}
+
+
+def emulator_config(d):
+    """A config file adding buckets in three more Regions and a second account."""
+    cfg = d / "config.json"
+    cfg.write_text(json.dumps({
+        "credentials": [{"access_key": OTHER_KEY, "secret_key": OTHER_SECRET,
+                         "account": OTHER_ACCOUNT}],
+        "buckets": [{"name": "ctl-us-west-2", "region": "us-west-2"},
+                    {"name": "ctl-ap-southeast-2", "region": "ap-southeast-2"},
+                    {"name": "ctl-eu-west-1", "region": "eu-west-1"},
+                    {"name": "other-bucket", "region": "us-east-1",
+                     "account": OTHER_ACCOUNT}]}))
+    return cfg
+
+
+def control_emulator(d, delay_s):
+    """A started emulator with emulator_config(d) and S3 Control's delay set."""
+    return Emulator(d / "data", ["--config", str(emulator_config(d)),
+                                 "--control-delay", str(delay_s)]).start()
+
+
+def seed(emu, bucket, key, data):
+    emu.admin("object", {"bucket": bucket, "key": key, "body": base64.b64encode(data).decode()})
 
 
 def control(emu, region="us-west-2", account=ACCOUNT, host=None, **kw):

@@ -5,45 +5,30 @@ progression, the errors (names, buckets, Regions, accounts, checksums), route
 updates that flip the data plane at once, and accounting by operation name.
 Replication and persistence are in test_emu_control_state.py; the AWS CLI in
 test_emu_control_cli.py."""
-import base64
 import json
+import os
+import sys
 
 import pytest
 
-from conftest import Emulator
-from control_util import (CONTROL_NS, call, check_output, control, create_body, delete_body,
-                          describe, mrap_arn, policy_body, routes_body, token_of, wait_final)
+from control_util import (CONTROL_NS, INSTANCES, OTHER_ACCOUNT, OTHER_KEY, OTHER_SECRET, PUBLIC,
+                          call, check_output, control, create_body, delete_body, describe,
+                          control_emulator, mrap_arn, policy_body, routes_body, seed, token_of,
+                          wait_final)
 from emu_util import error, md5_b64, xml
 from s3client import ACCOUNT, S3Client
 
-OTHER_ACCOUNT = "444455556666"
-OTHER_KEY, OTHER_SECRET = "AKIAOTHERACCOUNT0001", "otherSecretKey/0000000000000000000000000"
-INSTANCES = "v20180820/mrap/instances"
-PUBLIC = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]})
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+from mrapemu.control_ops import policy_is_public  # noqa: E402
+
 PRIVATE = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
      "Action": "s3:GetObject", "Resource": "*"}]})
 
 
-def emulator_config(d):
-    cfg = d / "config.json"
-    cfg.write_text(json.dumps({
-        "credentials": [{"access_key": OTHER_KEY, "secret_key": OTHER_SECRET,
-                         "account": OTHER_ACCOUNT}],
-        "buckets": [{"name": "ctl-us-west-2", "region": "us-west-2"},
-                    {"name": "ctl-ap-southeast-2", "region": "ap-southeast-2"},
-                    {"name": "ctl-eu-west-1", "region": "eu-west-1"},
-                    {"name": "other-bucket", "region": "us-east-1",
-                     "account": OTHER_ACCOUNT}]}))
-    return cfg
-
-
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory):
-    d = tmp_path_factory.mktemp("emu-control")
-    e = Emulator(d / "data", ["--config", str(emulator_config(d)),
-                              "--control-delay", "0.2"]).start()
+    e = control_emulator(tmp_path_factory.mktemp("emu-control"), 0.2)
     yield e
     e.stop()
 
@@ -73,10 +58,6 @@ def op_error(c, token):
     res = root.find("AsyncOperation/ResponseDetails/ErrorDetails/Resource")
     return (root.find("AsyncOperation/RequestStatus").text,
             code.text if code is not None else None, res.text if res is not None else None)
-
-
-def seed(emu, bucket, key, data):
-    emu.admin("object", {"bucket": bucket, "key": key, "body": base64.b64encode(data).decode()})
 
 
 # ---------------------------------------------------------------- operations
@@ -224,6 +205,8 @@ def test_region_rules(emu, c):
     # the AWS host names the Region; the signature's scope must agree
     host = "%s.s3-control.us-west-2.amazonaws.com" % ACCOUNT
     assert call(control(emu, host=host), "GET", INSTANCES).status == 200
+    bare = control(emu, host="s3-control.us-west-2.amazonaws.com")    # no account label
+    assert call(bare, "GET", INSTANCES).status == 200
     status, code, f = error(call(control(emu, region="eu-west-1", host=host), "GET", INSTANCES))
     assert (status, code, f["Region"]) == (400, "AuthorizationHeaderMalformed", "us-west-2")
     # a Region made unavailable answers 503, so a client can try the next one
@@ -365,3 +348,18 @@ def test_accounting_by_operation(emu, c):
     assert ops["ListMultiRegionAccessPoints"] == 1
     assert ops["GetMultiRegionAccessPointPolicy"] == 1
     assert ops["DescribeMultiRegionAccessPointOperation"] >= 1
+
+
+@pytest.mark.parametrize("statement, public", [
+    ({"Effect": "Allow", "Principal": "*", "Action": "s3:*"}, True),
+    ({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:*"}, True),
+    ({"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::1:root", "*"]}}, True),
+    ({"Effect": "Deny", "Principal": "*", "Action": "s3:*"}, False),
+    ({"Effect": "Allow", "Principal": "*", "Condition": {"IpAddress": {}}}, False),
+    ({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}}, False),
+])
+def test_is_public_rule(statement, public):
+    """The documented rule (control_ops.policy_is_public), statement alone or in a list."""
+    assert policy_is_public(json.dumps({"Statement": statement})) is public
+    assert policy_is_public(json.dumps({"Statement": [statement]})) is public
+    assert policy_is_public("not json") is False
