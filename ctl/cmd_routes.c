@@ -72,6 +72,8 @@ static int show_routes(struct mrapctl *c, struct mrap_s3_control *ctl, const cha
 static int route_target(struct mrapctl *c, const char *arg, char arn[201],
                         struct mrap_s3_control **ctl)
 {
+    if (!mrapctl_route_region(c)) /* before a name costs a request */
+        return MRAPCTL_USAGE;
     int rc = mrapctl_resolve_mrap(c, arg, NULL, arn);
     return rc ? rc : mrapctl_routes_client(c, ctl);
 }

@@ -64,6 +64,9 @@ struct mrapctl {
 int mrapctl_transport(struct mrapctl *c);
 int mrapctl_control(struct mrapctl *c, struct mrap_s3_control **out);
 int mrapctl_routes_client(struct mrapctl *c, struct mrap_s3_control **out);
+/* The route region to try first (--region, default us-east-1), or NULL with a
+ * usage error printed when it is not one of the five. */
+const char *mrapctl_route_region(const struct mrapctl *c);
 /* The data-plane endpoint for presigned URLs (--endpoint-url, AWS_ENDPOINT_URL_S3,
  * AWS_ENDPOINT_URL), or NULL for AWS. */
 const char *mrapctl_data_endpoint(const struct mrapctl *c);

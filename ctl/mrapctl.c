@@ -268,7 +268,9 @@ int main(int argc, char **argv)
             return MRAPCTL_USAGE;
         }
 
-    struct mrap_log_opts lo = {.level = c.o.debug ? MRAP_LOG_DEBUG : MRAP_LOG_WARN,
+    /* The library's warnings (a retry, a route region that failed) repeat what
+     * the one error line says; --debug shows them and every request. */
+    struct mrap_log_opts lo = {.level = c.o.debug ? MRAP_LOG_DEBUG : MRAP_LOG_ERROR,
                                .dest = MRAP_LOG_STDERR,
                                .ident = "mrapctl"};
     mrap_log_init(&lo);

@@ -149,17 +149,24 @@ int mrapctl_control(struct mrapctl *c, struct mrap_s3_control **out)
     return rc;
 }
 
-int mrapctl_routes_client(struct mrapctl *c, struct mrap_s3_control **out)
+const char *mrapctl_route_region(const struct mrapctl *c)
 {
     const char *first = c->o.region ? c->o.region : mrap_s3_control_route_region(0);
-    bool known = false;
     for (size_t i = 0; i < MRAP_S3_CONTROL_N_ROUTE_REGIONS; i++)
-        known |= strcmp(first, mrap_s3_control_route_region(i)) == 0;
-    if (!known)
-        return mrapctl_error(c, MRAPCTL_USAGE,
-                             "--region %s: route operations are served in us-east-1, "
-                             "us-west-2, ap-southeast-2, ap-northeast-1 and eu-west-1",
-                             first);
+        if (strcmp(first, mrap_s3_control_route_region(i)) == 0)
+            return first;
+    mrapctl_error(c, MRAPCTL_USAGE,
+                  "--region %s: route operations are served in us-east-1, us-west-2, "
+                  "ap-southeast-2, ap-northeast-1 and eu-west-1",
+                  first);
+    return NULL;
+}
+
+int mrapctl_routes_client(struct mrapctl *c, struct mrap_s3_control **out)
+{
+    const char *first = mrapctl_route_region(c);
+    if (!first)
+        return MRAPCTL_USAGE;
     int rc = c->routes ? MRAPCTL_OK : new_control(c, first, &c->routes);
     *out = c->routes;
     return rc;
