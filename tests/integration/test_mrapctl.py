@@ -23,6 +23,9 @@ from conftest import BUILD
 from control_util import PUBLIC, control_emulator, mrap_arn, seed
 from emu_util import wait_until
 from s3client import ACCESS_KEY, ACCOUNT, SECRET_KEY, S3Client
+# The AWS CLI pointed at this module's emulator (`emu`), as test_emu_control_cli
+# sets it up (HTTP_PROXY trick included).
+from test_emu_control_cli import cli  # noqa: F401
 
 MRAPCTL = os.path.join(BUILD, "mrapctl")
 AWS = "/usr/bin/aws"
@@ -380,31 +383,6 @@ def test_presign_with_curl(emu, ctl, tmp_path):
 
 # -- the AWS CLI sees the same -------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def cli(emu, tmp_path_factory):
-    if not os.access(AWS, os.X_OK):
-        pytest.skip("Debian's awscli (%s) is not installed" % AWS)
-    home = tmp_path_factory.mktemp("awshome")
-    (home / "config").write_text("[default]\nregion = us-west-2\n")
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
-           "AWS_CONFIG_FILE": str(home / "config"),
-           "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
-           "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-           "AWS_EC2_METADATA_DISABLED": "true", "AWS_PAGER": "", "AWS_MAX_ATTEMPTS": "1",
-           # The CLI sends to <account>.localhost, which Python cannot resolve:
-           # the emulator as HTTP proxy receives those requests itself.
-           "HTTP_PROXY": "http://127.0.0.1:%d" % emu.port}
-
-    def run(*args, region="us-west-2"):
-        p = subprocess.run([AWS, "s3control", "--endpoint-url", "http://localhost:%d" % emu.port,
-                            "--region", region, "--output", "json", "--no-cli-pager"]
-                           + list(args) + ["--account-id", ACCOUNT],
-                           env=env, capture_output=True, timeout=60)
-        assert p.returncode == 0, (args, p.stdout, p.stderr)
-        return json.loads(p.stdout) if p.stdout.strip() else {}
-    return run
-
-
 def same_time(a, b):
     norm = lambda s: s.replace("+00:00", "Z").split(".")[0].rstrip("Z")  # noqa: E731
     return norm(a) == norm(b)
@@ -417,7 +395,8 @@ def same_report(cli_ap, ctl_ap):
     assert cli_ap == ctl_ap
 
 
-def test_aws_cli_agrees(emu, ctl, cli):
+@pytest.mark.skipif(not os.access(AWS, os.X_OK), reason="Debian's awscli is not installed")
+def test_aws_cli_agrees(emu, ctl, cli):  # noqa: F811
     # Created by the CLI, waited for and read by mrapctl.
     token = cli("create-multi-region-access-point", "--details", json.dumps(
         {"Name": "cli-made", "Regions": [{"Bucket": "ctl-us-west-2"},
