@@ -127,6 +127,46 @@ int mrap_s3_control_client_token(char out[37])
     return 0;
 }
 
+/* An alias as S3 makes them: ^[a-z][a-z0-9]*[.]mrap$, at most 63 characters. */
+static bool alias_valid(const char *a, size_t len)
+{
+    if (len < 6 || len > 63 || a[0] < 'a' || a[0] > 'z' || memcmp(a + len - 5, ".mrap", 5) != 0)
+        return false;
+    for (size_t i = 0; i < len - 5; i++)
+        if (!((a[i] >= 'a' && a[i] <= 'z') || (a[i] >= '0' && a[i] <= '9')))
+            return false;
+    return true;
+}
+
+int mrap_s3_control_parse_arn(const char *arn, char account[13], char alias[64])
+{
+    /* arn:<partition>:s3::<account>:accesspoint/<alias> */
+    if (!arn || strncmp(arn, "arn:", 4) != 0)
+        return -EINVAL;
+    const char *part = arn + 4, *rest = strchr(part, ':');
+    if (!rest || rest == part || strncmp(rest, ":s3::", 5) != 0)
+        return -EINVAL;
+    const char *acct = rest + 5;
+    if (strlen(acct) < 13 || acct[12] != ':')
+        return -EINVAL;
+    memcpy(account, acct, 12);
+    account[12] = '\0';
+    const char *res = acct + 13;
+    if (!mrap_s3_control_account_valid(account) || strncmp(res, "accesspoint/", 12) != 0 ||
+        !alias_valid(res + 12, strlen(res + 12)))
+        return -EINVAL;
+    memcpy(alias, res + 12, strlen(res + 12) + 1);
+    return 0;
+}
+
+int mrap_s3_control_make_arn(const char *account, const char *alias, char *out, size_t outlen)
+{
+    if (!mrap_s3_control_account_valid(account) || !alias || !alias_valid(alias, strlen(alias)))
+        return -EINVAL;
+    int n = snprintf(out, outlen, "arn:aws:s3::%s:accesspoint/%s", account, alias);
+    return n < 0 || (size_t)n >= outlen ? -EINVAL : 0;
+}
+
 /* ---- the client ---- */
 
 static int make_client(const struct mrap_s3_control_opts *o, const char *region,

@@ -202,6 +202,15 @@ int mrap_s3_control_submit_routes(struct mrap_s3_control *ctl, const char *mrap,
 int mrap_s3_control_failover(struct mrap_s3_control *ctl, const char *mrap, const char *to_region,
                              char *served_by, struct mrap_s3_error *err);
 
+/*
+ * Splits an MRAP ARN, arn:<partition>:s3::<account>:accesspoint/<alias>, into
+ * its account id and alias (what --account-id defaults to, and the alias the
+ * data plane uses). 0 or -EINVAL.
+ */
+int mrap_s3_control_parse_arn(const char *arn, char account[13], char alias[64]);
+/* The ARN of alias in account (aws partition) into out. 0 or -EINVAL. */
+int mrap_s3_control_make_arn(const char *account, const char *alias, char *out, size_t outlen);
+
 /* ---- checks (exposed for tests and mrapctl's messages) ---- */
 
 bool mrap_s3_control_name_valid(const char *name);       /* ^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$ */

@@ -76,6 +76,29 @@ static void test_setup_and_checks(void)
               !mrap_s3_control_mrap_id_valid("a/b/") && !mrap_s3_control_mrap_id_valid("a b") &&
               !mrap_s3_control_mrap_id_valid("ab"),
           "bad MRAP ids refused");
+    char acct[13], alias[64], arn[128];
+    CHECK_INT(mrap_s3_control_parse_arn("arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap",
+                                        acct, alias),
+              0);
+    CHECK(strcmp(acct, ACCT) == 0 && strcmp(alias, "mfzwi23gnjvgw.mrap") == 0, "ARN split");
+    CHECK_INT(
+        mrap_s3_control_parse_arn("arn:aws-cn:s3::111122223333:accesspoint/a1.mrap", acct, alias),
+        0);
+    static const char *const bad_arns[] = {"",
+                                           "arn:aws:s3:us-east-1:111122223333:accesspoint/a.mrap",
+                                           "arn:aws:s3::11112222333:accesspoint/a.mrap",
+                                           "arn:aws:s3::111122223333:bucket/a.mrap",
+                                           "arn:aws:s3::111122223333:accesspoint/a",
+                                           "arn:aws:s3::111122223333:accesspoint/A.mrap",
+                                           "arn:aws:s3::111122223333:accesspoint/a/b.mrap",
+                                           "arn::s3::111122223333:accesspoint/a.mrap",
+                                           "arn:aws:ec2::111122223333:accesspoint/a.mrap"};
+    for (size_t i = 0; i < sizeof(bad_arns) / sizeof(bad_arns[0]); i++)
+        CHECK(mrap_s3_control_parse_arn(bad_arns[i], acct, alias) == -EINVAL, "bad ARN %zu", i);
+    CHECK_INT(mrap_s3_control_make_arn(ACCT, "mfzwi23gnjvgw.mrap", arn, sizeof(arn)), 0);
+    CHECK_STR(arn, "arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap");
+    CHECK_INT(mrap_s3_control_make_arn(ACCT, "bad/alias.mrap", arn, sizeof(arn)), -EINVAL);
+    CHECK_INT(mrap_s3_control_make_arn(ACCT, "mfzwi23gnjvgw.mrap", arn, 20), -EINVAL);
     char a[37], b[37];
     CHECK(mrap_s3_control_client_token(a) == 0 && mrap_s3_control_client_token(b) == 0 &&
               strlen(a) == 36 && a[14] == '4' && strcmp(a, b) != 0,
