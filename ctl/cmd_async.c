@@ -96,8 +96,10 @@ int mrapctl_cmd_create(struct mrapctl *c, int argc, char **argv)
          * that is checked after --wait, never sent. */
         size_t n = strcspn(c->o.buckets[i], "@");
         if (n < 3 || n > 63)
-            return mrapctl_error(c, MRAPCTL_USAGE, "--bucket '%s': a bucket name has 3-63 "
-                                 "characters", c->o.buckets[i]);
+            return mrapctl_error(c, MRAPCTL_USAGE,
+                                 "--bucket '%s': a bucket name has 3-63 "
+                                 "characters",
+                                 c->o.buckets[i]);
         memcpy(names[i], c->o.buckets[i], n);
         names[i][n] = '\0';
         b[i] = (struct mrap_s3_mrap_bucket){names[i], NULL};
@@ -142,10 +144,11 @@ static int read_policy(struct mrapctl *c, const char *path, char **out)
     if (!buf)
         return mrapctl_error(c, MRAPCTL_REMOTE, "out of memory");
     buf[n] = '\0';
-    const char *why = err ? "read error" : n > MRAP_S3_POLICY_MAX_BYTES ? "larger than 20 KiB"
-                                       : strlen(buf) != n ? "contains a NUL byte"
-                                       : strspn(buf, " \t\r\n") == n ? "empty"
-                                                                      : NULL;
+    const char *why = err                            ? "read error"
+                      : n > MRAP_S3_POLICY_MAX_BYTES ? "larger than 20 KiB"
+                      : strlen(buf) != n             ? "contains a NUL byte"
+                      : strspn(buf, " \t\r\n") == n  ? "empty"
+                                                     : NULL;
     if (why) {
         free(buf);
         return mrapctl_error(c, MRAPCTL_USAGE, "policy %s: %s", path, why);
@@ -175,8 +178,10 @@ int mrapctl_cmd_describe(struct mrapctl *c, int argc, char **argv)
     struct mrap_s3_control *ctl;
     struct mrap_s3_async_op op;
     if (strncmp(argv[0], "arn:", 4) != 0)
-        return mrapctl_error(c, MRAPCTL_USAGE, "'%s' is not a request token ARN (arn:aws:s3:"
-                             "us-west-2:ACCOUNT:async-request/mrap/...)", argv[0]);
+        return mrapctl_error(c, MRAPCTL_USAGE,
+                             "'%s' is not a request token ARN (arn:aws:s3:"
+                             "us-west-2:ACCOUNT:async-request/mrap/...)",
+                             argv[0]);
     int rc = mrapctl_account_from_arn(c, argv[0]);
     if (rc || (rc = mrapctl_control(c, &ctl)))
         return rc;

@@ -113,9 +113,12 @@ static int parse_route(struct mrapctl *c, const char *arg, struct mrap_s3_route 
         kind = 2, name += 7;
     char *end;
     long pct = eq ? strtol(eq + 1, &end, 10) : -1;
-    if (!eq || eq == name || !eq[1] || *end || pct < 0 || pct > 100 || !isdigit((unsigned char)eq[1]))
-        return mrapctl_error(c, MRAPCTL_USAGE, "route '%s': expected BUCKET=PERCENT or "
-                             "REGION=PERCENT with PERCENT 0..100", arg);
+    if (!eq || eq == name || !eq[1] || *end || pct < 0 || pct > 100 ||
+        !isdigit((unsigned char)eq[1]))
+        return mrapctl_error(c, MRAPCTL_USAGE,
+                             "route '%s': expected BUCKET=PERCENT or "
+                             "REGION=PERCENT with PERCENT 0..100",
+                             arg);
     size_t n = (size_t)(eq - name);
     if (!kind)
         kind = looks_like_region(name, n) ? 2 : 1;
@@ -161,8 +164,10 @@ int mrapctl_cmd_failover(struct mrapctl *c, int argc, char **argv)
     memset(&c->err, 0, sizeof(c->err));
     rc = mrap_s3_control_failover(ctl, arn, c->o.to_region, served, &c->err);
     if (rc == -ENOENT && !c->err.code[0] && !c->err.http_status && !c->err.transport_errno)
-        return mrapctl_error(c, MRAPCTL_REMOTE, "%s has no bucket in %s (see mrapctl routes); "
-                             "nothing was changed", arn, c->o.to_region);
+        return mrapctl_error(c, MRAPCTL_REMOTE,
+                             "%s has no bucket in %s (see mrapctl routes); "
+                             "nothing was changed",
+                             arn, c->o.to_region);
     if (rc)
         return mrapctl_fail(c, rc);
     return show_routes(c, ctl, arn, "the failover was submitted");
@@ -191,8 +196,7 @@ int mrapctl_cmd_presign(struct mrapctl *c, int argc, char **argv)
                              o.endpoint_url ? o.endpoint_url : "(none)");
     time_t now = time(NULL);
     memset(&p, 0, sizeof(p));
-    rc = mrap_s3_presign(client, &(struct mrap_s3_presign_opts){method, argv[1], expires, now},
-                         &p);
+    rc = mrap_s3_presign(client, &(struct mrap_s3_presign_opts){method, argv[1], expires, now}, &p);
     mrap_s3_client_destroy(client);
     if (rc) {
         mrap_s3_presigned_cleanup(&p);

@@ -76,9 +76,9 @@ void mrapctl_print_report(struct mrapctl *c, const struct mrap_s3_mrap_report *r
     putchar('\n');
     mrapctl_table_init(&regions, 3, (const char *const[]){"BUCKET", "REGION", "ACCOUNT"});
     for (size_t i = 0; i < r->n_regions; i++)
-        mrapctl_table_row(&regions, (const char *const[]){r->regions[i].bucket,
-                                                          r->regions[i].region,
-                                                          r->regions[i].bucket_account_id});
+        mrapctl_table_row(&regions,
+                          (const char *const[]){r->regions[i].bucket, r->regions[i].region,
+                                                r->regions[i].bucket_account_id});
     mrapctl_table_print(&regions, stdout);
 }
 
@@ -233,8 +233,8 @@ int mrapctl_cmd_list(struct mrapctl *c, int argc, char **argv)
             for (size_t k = 0; k < r->n_regions && used < sizeof(regions); k++)
                 used += (size_t)snprintf(regions + used, sizeof(regions) - used, "%s%s",
                                          k ? "," : "", r->regions[k].region);
-            mrapctl_table_row(&t, (const char *const[]){r->name, r->alias, r->status, when,
-                                                        regions});
+            mrapctl_table_row(&t,
+                              (const char *const[]){r->name, r->alias, r->status, when, regions});
         }
         if (rc == 0) {
             next = l.next_token;

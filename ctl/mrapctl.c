@@ -69,8 +69,21 @@ static const char usage_text[] =
     "  4  --wait timed out (the operation may still finish: see describe-operation)\n";
 
 enum opt_id {
-    OPT_ENDPOINT = 256, OPT_ACCOUNT, OPT_PROFILE, OPT_REGION, OPT_JSON, OPT_WAIT, OPT_TIMEOUT,
-    OPT_DEBUG, OPT_HELP, OPT_VERSION, OPT_BUCKET, OPT_BPA, OPT_NO_BPA, OPT_TO, OPT_METHOD,
+    OPT_ENDPOINT = 256,
+    OPT_ACCOUNT,
+    OPT_PROFILE,
+    OPT_REGION,
+    OPT_JSON,
+    OPT_WAIT,
+    OPT_TIMEOUT,
+    OPT_DEBUG,
+    OPT_HELP,
+    OPT_VERSION,
+    OPT_BUCKET,
+    OPT_BPA,
+    OPT_NO_BPA,
+    OPT_TO,
+    OPT_METHOD,
     OPT_EXPIRES,
 };
 
@@ -150,15 +163,34 @@ static int apply_option(struct mrapctl_opts *o, unsigned *given, int id, const c
                         const char *v)
 {
     switch (id) {
-    case OPT_ENDPOINT: o->endpoint_url = v; break;
-    case OPT_ACCOUNT: o->account_id = v; break;
-    case OPT_PROFILE: o->profile = v; break;
-    case OPT_REGION: o->region = v; break;
-    case OPT_JSON: o->json = true; break;
-    case OPT_WAIT: o->wait = true; *given |= SO_WAIT; break;
-    case OPT_DEBUG: o->debug = true; break;
-    case OPT_HELP: fputs(usage_text, stdout); return -1;
-    case OPT_VERSION: printf("mrapctl %s\n", MRAP_VERSION); return -1;
+    case OPT_ENDPOINT:
+        o->endpoint_url = v;
+        break;
+    case OPT_ACCOUNT:
+        o->account_id = v;
+        break;
+    case OPT_PROFILE:
+        o->profile = v;
+        break;
+    case OPT_REGION:
+        o->region = v;
+        break;
+    case OPT_JSON:
+        o->json = true;
+        break;
+    case OPT_WAIT:
+        o->wait = true;
+        *given |= SO_WAIT;
+        break;
+    case OPT_DEBUG:
+        o->debug = true;
+        break;
+    case OPT_HELP:
+        fputs(usage_text, stdout);
+        return -1;
+    case OPT_VERSION:
+        printf("mrapctl %s\n", MRAP_VERSION);
+        return -1;
     case OPT_TIMEOUT:
         if (parse_seconds(v, 7UL * 86400, &o->timeout_s))
             return usage_error("--timeout: '%s' is not a number of seconds (1..604800)", v);
@@ -169,16 +201,29 @@ static int apply_option(struct mrapctl_opts *o, unsigned *given, int id, const c
         o->buckets[o->n_buckets++] = v;
         *given |= SO_BUCKET;
         break;
-    case OPT_BPA: o->block_public_access = 1; *given |= SO_BPA; break;
-    case OPT_NO_BPA: o->block_public_access = 0; *given |= SO_BPA; break;
-    case OPT_TO: o->to_region = v; *given |= SO_TO; break;
-    case OPT_METHOD: o->method = v; *given |= SO_PRESIGN; break;
+    case OPT_BPA:
+        o->block_public_access = 1;
+        *given |= SO_BPA;
+        break;
+    case OPT_NO_BPA:
+        o->block_public_access = 0;
+        *given |= SO_BPA;
+        break;
+    case OPT_TO:
+        o->to_region = v;
+        *given |= SO_TO;
+        break;
+    case OPT_METHOD:
+        o->method = v;
+        *given |= SO_PRESIGN;
+        break;
     case OPT_EXPIRES:
         if (parse_seconds(v, MRAP_S3_PRESIGN_MAX_EXPIRES_S, &o->expires_s))
             return usage_error("--expires: '%s' must be 1..604800 seconds (7 days)", v);
         *given |= SO_PRESIGN;
         break;
-    default: return usage_error("unknown option '%s'", name);
+    default:
+        return usage_error("unknown option '%s'", name);
     }
     return 0;
 }

@@ -23,9 +23,9 @@ struct mrapctl_out {
 };
 
 void mrapctl_out_init(struct mrapctl_out *o, FILE *f);
-void mrapctl_json_obj(struct mrapctl_out *o, const char *key); /* opens {  */
-void mrapctl_json_arr(struct mrapctl_out *o, const char *key); /* opens [  */
-void mrapctl_json_end(struct mrapctl_out *o, char close);      /* '}' or ']' */
+void mrapctl_json_obj(struct mrapctl_out *o, const char *key);                /* opens {  */
+void mrapctl_json_arr(struct mrapctl_out *o, const char *key);                /* opens [  */
+void mrapctl_json_end(struct mrapctl_out *o, char close);                     /* '}' or ']' */
 void mrapctl_json_str(struct mrapctl_out *o, const char *key, const char *v); /* NULL: null */
 void mrapctl_json_int(struct mrapctl_out *o, const char *key, long long v);
 void mrapctl_json_bool(struct mrapctl_out *o, const char *key, bool v);

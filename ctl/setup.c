@@ -109,8 +109,10 @@ const char *mrapctl_data_endpoint(const struct mrapctl *c)
 static int account_ok(const struct mrapctl *c)
 {
     if (!c->o.account_id) {
-        fprintf(stderr, "mrapctl: %s: no account id: give --account-id ID (12 digits) or an "
-                        "MRAP ARN (arn:aws:s3::ID:accesspoint/ALIAS)\n", c->cmd);
+        fprintf(stderr,
+                "mrapctl: %s: no account id: give --account-id ID (12 digits) or an "
+                "MRAP ARN (arn:aws:s3::ID:accesspoint/ALIAS)\n",
+                c->cmd);
         return MRAPCTL_CONFIG;
     }
     if (!mrap_s3_control_account_valid(c->o.account_id))
@@ -172,31 +174,37 @@ int mrapctl_routes_client(struct mrapctl *c, struct mrap_s3_control **out)
     return rc;
 }
 
+/* The account of an ARN argument becomes the account id unless --account-id
+ * named another, which is a contradiction on the command line. */
+static int adopt_account(struct mrapctl *c, const char *account, const char *arg)
+{
+    if (c->o.account_id && strcmp(c->o.account_id, account) != 0)
+        return mrapctl_error(c, MRAPCTL_USAGE, "--account-id %s does not match the account in %s",
+                             c->o.account_id, arg);
+    if (!c->o.account_id) {
+        snprintf(c->account_buf, sizeof(c->account_buf), "%s", account);
+        c->o.account_id = c->account_buf;
+    }
+    return MRAPCTL_OK;
+}
+
 int mrapctl_account_from_arn(struct mrapctl *c, const char *arg)
 {
+    char account[16];
     if (strncmp(arg, "arn:", 4) != 0)
         return MRAPCTL_OK;
     /* arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE */
     const char *p = arg;
     for (int i = 0; i < 4 && p; i++)
         p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
-    const char *end = p ? strchr(p, ':') : NULL;
-    if (!end || end == p)
+    size_t n = p ? strcspn(p, ":") : 0;
+    if (n == 0 || !p[n])
         return MRAPCTL_OK; /* no account in it; the caller judges the ARN */
-    size_t n = (size_t)(end - p);
-    if (n >= sizeof(c->account_buf))
+    if (n >= sizeof(account))
         return mrapctl_error(c, MRAPCTL_CONFIG, "the account id in '%s' is not 12 digits", arg);
-    if (c->o.account_id) {
-        if (strlen(c->o.account_id) != n || strncmp(c->o.account_id, p, n) != 0)
-            return mrapctl_error(c, MRAPCTL_USAGE,
-                                 "--account-id %s does not match the account in %s",
-                                 c->o.account_id, arg);
-        return MRAPCTL_OK;
-    }
-    memcpy(c->account_buf, p, n);
-    c->account_buf[n] = '\0';
-    c->o.account_id = c->account_buf;
-    return MRAPCTL_OK;
+    memcpy(account, p, n);
+    account[n] = '\0';
+    return adopt_account(c, account, arg);
 }
 
 int mrapctl_check_name(const struct mrapctl *c, const char *name)
@@ -217,44 +225,39 @@ static bool ends_with(const char *s, const char *suffix)
 
 int mrapctl_resolve_mrap(struct mrapctl *c, const char *arg, char alias[64], char arn[201])
 {
-    static const char ap[] = ":accesspoint/";
-    char buf[64] = "";
+    char buf[64] = "", account[13];
     int rc;
     if (strncmp(arg, "arn:", 4) == 0) {
-        const char *a = strstr(arg, ap);
-        if (!a || strncmp(arg, "arn:aws", 7) != 0 || strstr(arg, ":s3::") == NULL ||
-            !ends_with(arg, ".mrap") || strlen(a + sizeof(ap) - 1) >= sizeof(buf) ||
-            strlen(arg) > 200 || strchr(a + sizeof(ap) - 1, '/'))
+        if (mrap_s3_control_parse_arn(arg, account, buf))
             return mrapctl_error(c, MRAPCTL_USAGE,
                                  "'%s' is not an MRAP ARN (arn:aws:s3::ACCOUNT:accesspoint/"
-                                 "ALIAS.mrap)", arg);
-        if ((rc = mrapctl_account_from_arn(c, arg)))
+                                 "ALIAS)",
+                                 arg);
+        if ((rc = adopt_account(c, account, arg)))
             return rc;
-        snprintf(buf, sizeof(buf), "%s", a + sizeof(ap) - 1);
-        if (arn)
-            snprintf(arn, 201, "%s", arg);
+    } else if (ends_with(arg, ".mrap")) {
+        if (strlen(arg) >= sizeof(buf))
+            return mrapctl_error(c, MRAPCTL_USAGE, "'%s' is too long for an alias", arg);
+        snprintf(buf, sizeof(buf), "%s", arg);
     } else {
-        if (ends_with(arg, ".mrap")) {
-            if (strlen(arg) >= sizeof(buf))
-                return mrapctl_error(c, MRAPCTL_USAGE, "'%s' is too long for an alias", arg);
-            snprintf(buf, sizeof(buf), "%s", arg);
-        } else {
-            struct mrap_s3_control *ctl;
-            struct mrap_s3_mrap_report r;
-            if ((rc = mrapctl_check_name(c, arg)) || (rc = mrapctl_control(c, &ctl)))
-                return rc;
-            rc = mrap_s3_control_get(ctl, arg, &r, &c->err);
-            if (rc == 0)
-                snprintf(buf, sizeof(buf), "%s", r.alias);
-            mrap_s3_mrap_report_cleanup(&r);
-            if (rc)
-                return mrapctl_fail(c, rc);
-        }
-        if (arn) {
-            if ((rc = account_ok(c)))
-                return rc;
-            snprintf(arn, 201, "arn:aws:s3::%s:accesspoint/%s", c->o.account_id, buf);
-        }
+        struct mrap_s3_control *ctl;
+        struct mrap_s3_mrap_report r;
+        if ((rc = mrapctl_check_name(c, arg)) || (rc = mrapctl_control(c, &ctl)))
+            return rc;
+        rc = mrap_s3_control_get(ctl, arg, &r, &c->err);
+        if (rc == 0)
+            snprintf(buf, sizeof(buf), "%s", r.alias);
+        mrap_s3_mrap_report_cleanup(&r);
+        if (rc)
+            return mrapctl_fail(c, rc);
+    }
+    if (arn) {
+        if (strncmp(arg, "arn:", 4) == 0)
+            snprintf(arn, 201, "%s", arg); /* as given: its partition may not be aws */
+        else if ((rc = account_ok(c)))
+            return rc;
+        else if (mrap_s3_control_make_arn(c->o.account_id, buf, arn, 201))
+            return mrapctl_error(c, MRAPCTL_USAGE, "'%s' is not a valid MRAP alias", buf);
     }
     if (alias)
         snprintf(alias, 64, "%s", buf);

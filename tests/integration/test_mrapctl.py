@@ -147,6 +147,7 @@ def test_help_version_and_usage_errors(ctl):
             (("presign", DEMO_ALIAS, "k", "--expires", "604801"), "1..604800"),
             (("presign", DEMO_ALIAS, "k", "--method", "DELETE"), "GET, PUT or HEAD"),
             (("describe-operation", "not-a-token"), "not a request token ARN"),
+            (("routes", "arn:aws:s3::1:accesspoint/x.mrap"), "is not an MRAP ARN"),
             (("list", "--timeout", "soon"), "--timeout"),
             (("routes", "arn:aws:s3::222233334444:accesspoint/" + DEMO_ALIAS), "does not match")]:
         p = ctl(*args, rc=2)
