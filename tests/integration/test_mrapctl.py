@@ -81,6 +81,8 @@ def ctl(emu, home):
         if rc is not None:
             assert p.returncode == rc, (args, p.returncode, p.stdout, p.stderr)
         return p
+    run.endpoint = "http://localhost:%d" % emu.port
+    run.env = base_env(home)
     return run
 
 
@@ -445,3 +447,65 @@ def test_aws_cli_agrees(emu, ctl, cli):  # noqa: F811
         js(ctl("policy-status", "cli-made", "--json"))
     for name in ("cli-made", "ctl-made"):
         ctl("delete", name, "--wait")
+
+
+# -- where settings come from --------------------------------------------------------
+
+def test_profile_and_endpoint_from_the_environment(emu, ctl, home, tmp_path):
+    creds = tmp_path / "credentials"
+    creds.write_text("[ctlprof]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                     % (ACCESS_KEY, SECRET_KEY))
+    creds.chmod(0o600)
+    env = base_env(home)
+    del env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
+    env["AWS_SHARED_CREDENTIALS_FILE"] = str(creds)
+    assert "demo" in [a["Name"] for a in js(ctl("--profile", "ctlprof", "list", "--json",
+                                                env=env))["AccessPoints"]]
+    p = ctl("--profile", "nosuchprofile", "list", env=env, rc=3)
+    one_error_line(p, "mrapctl: credentials:")
+
+    env = base_env(home)
+    env["AWS_ENDPOINT_URL_S3_CONTROL"] = "http://localhost:%d" % emu.port
+    env["AWS_ENDPOINT_URL"] = "http://localhost:1"  # the more specific variable wins
+    assert js(ctl("get", "demo", "--json", endpoint=False, env=env))["AccessPoint"][
+        "Alias"] == DEMO_ALIAS
+    env = base_env(home)
+    env["AWS_ENDPOINT_URL"] = "http://localhost:%d" % emu.port
+    seed(emu, "demo-us-east-1", "env.txt", b"from env")
+    seed(emu, "demo-eu-west-1", "env.txt", b"from env")
+    url = ctl("presign", DEMO_ALIAS, "env.txt", endpoint=False, env=env).stdout.strip()
+    assert curl(url) == (200, b"from env")
+
+
+def test_progress_is_rewritten_in_place_on_a_terminal(ctl):
+    """--wait with stderr on a terminal: one line redrawn (CR, erase line) per
+    poll, ended by a newline; the final status is the last one drawn."""
+    import pty
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([MRAPCTL, "--endpoint-url", ctl.endpoint, "--account-id", ACCOUNT,
+                              "create", "ctl-tty", "--bucket", "ctl-us-west-2", "--wait"],
+                             env=ctl.env, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        slave = None
+        seen = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the other side closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+        out, _ = p.communicate(timeout=60)
+    finally:
+        os.close(master)
+        if slave is not None:
+            os.close(slave)
+    assert p.returncode == 0, seen
+    draws = seen.decode().split("\r\x1b[K")[1:]
+    assert draws and all(PROGRESS.match(d.strip()) for d in draws), seen
+    assert draws[-1].strip().endswith("status SUCCEEDED") and draws[-1].endswith("\n")
+    assert b"Name  " in out or b"ctl-tty" in out
+    ctl("delete", "ctl-tty", "--wait")
