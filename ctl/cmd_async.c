@@ -21,6 +21,8 @@ static void check_regions(struct mrapctl *c, const struct mrap_s3_mrap_report *r
 {
     for (size_t i = 0; i < c->o.n_buckets; i++) {
         const char *at = strchr(c->o.buckets[i], '@');
+        if (at && mrap_s3_control_account_valid(at + 1))
+            continue; /* @ACCOUNT, not a region */
         size_t blen = at ? (size_t)(at - c->o.buckets[i]) : 0;
         for (size_t k = 0; at && k < r->n_regions; k++)
             if (strlen(r->regions[k].bucket) == blen &&
@@ -90,11 +92,14 @@ int mrapctl_cmd_create(struct mrapctl *c, int argc, char **argv)
     if (rc)
         return rc;
     if (c->o.n_buckets == 0)
-        return mrapctl_error(c, MRAPCTL_USAGE, "give at least one --bucket BUCKET[@REGION]");
+        return mrapctl_error(c, MRAPCTL_USAGE,
+                             "give at least one --bucket BUCKET[@REGION|@ACCOUNT]");
     for (size_t i = 0; i < c->o.n_buckets; i++) {
         /* S3 finds each bucket's Region itself: @REGION is an expectation
-         * that is checked after --wait, never sent. */
+         * that is checked after --wait, never sent. @ACCOUNT (12 digits) is
+         * the owner of a bucket in another account (BucketAccountId). */
         size_t n = strcspn(c->o.buckets[i], "@");
+        const char *after = c->o.buckets[i][n] ? c->o.buckets[i] + n + 1 : NULL;
         if (n < 3 || n > 63)
             return mrapctl_error(c, MRAPCTL_USAGE,
                                  "--bucket '%s': a bucket name has 3-63 "
@@ -102,7 +107,8 @@ int mrapctl_cmd_create(struct mrapctl *c, int argc, char **argv)
                                  c->o.buckets[i]);
         memcpy(names[i], c->o.buckets[i], n);
         names[i][n] = '\0';
-        b[i] = (struct mrap_s3_mrap_bucket){names[i], NULL};
+        b[i] = (struct mrap_s3_mrap_bucket){
+            names[i], after && mrap_s3_control_account_valid(after) ? after : NULL};
     }
     bool on = c->o.block_public_access != 0;
     struct mrap_s3_mrap_create req = {

@@ -28,8 +28,10 @@ static const char usage_text[] =
     "Manage S3 Multi-Region Access Points (MRAPs) through S3 Control.\n"
     "\n"
     "Commands:\n"
-    "  create NAME --bucket B[@REGION]... [--block-public-access|--no-block-public-access]\n"
-    "                          create an MRAP over up to 20 buckets (asynchronous)\n"
+    "  create NAME --bucket B[@REGION|@ACCOUNT]... [--block-public-access|\n"
+    "                          --no-block-public-access]\n"
+    "                          create an MRAP over up to 20 buckets (asynchronous);\n"
+    "                          @REGION is checked after --wait, @ACCOUNT owns B\n"
     "  delete NAME             delete an MRAP (asynchronous)\n"
     "  describe-operation TOKEN  state of an asynchronous request\n"
     "  get NAME                one MRAP: alias, ARN, status, buckets\n"
@@ -120,7 +122,8 @@ struct command {
 
 static const struct command commands[] = {
     {"create", mrapctl_cmd_create, 1, 1, SO_BUCKET | SO_BPA | SO_WAIT,
-     "create NAME --bucket B[@REGION]... [--block-public-access|--no-block-public-access]"},
+     "create NAME --bucket B[@REGION|@ACCOUNT]... "
+     "[--block-public-access|--no-block-public-access]"},
     {"delete", mrapctl_cmd_delete, 1, 1, SO_WAIT, "delete NAME"},
     {"describe-operation", mrapctl_cmd_describe, 1, 1, 0, "describe-operation TOKEN"},
     {"get", mrapctl_cmd_get, 1, 1, 0, "get NAME"},

@@ -509,3 +509,18 @@ def test_progress_is_rewritten_in_place_on_a_terminal(ctl):
     assert draws[-1].strip().endswith("status SUCCEEDED") and draws[-1].endswith("\n")
     assert b"Name  " in out or b"ctl-tty" in out
     ctl("delete", "ctl-tty", "--wait")
+
+
+def test_bucket_region_check_and_other_account(emu, ctl):
+    """--bucket B@REGION is checked against where S3 says B is (a warning, the
+    MRAP exists either way); --bucket B@ACCOUNT names a bucket another account
+    owns (BucketAccountId), and S3 refuses it when that account does not own it."""
+    p = ctl("create", "ctl-xacct", "--bucket", "ctl-us-west-2@eu-west-1",
+            "--bucket", "other-bucket@444455556666", "--wait", "--json")
+    assert "warning: bucket ctl-us-west-2 is in us-west-2, not eu-west-1" in p.stderr
+    regions = js(p)["AccessPoint"]["Regions"]
+    assert {r["Bucket"]: r.get("BucketAccountId") for r in regions} == {
+        "ctl-us-west-2": ACCOUNT, "other-bucket": "444455556666"}
+    ctl("delete", "ctl-xacct", "--wait")
+    p = ctl("create", "ctl-xacct2", "--bucket", "other-bucket@%s" % ACCOUNT, "--wait", rc=1)
+    one_error_line(p, "CreateMultiRegionAccessPoint FAILED")
