@@ -182,6 +182,8 @@ int mrapctl_cmd_presign(struct mrapctl *c, int argc, char **argv)
     unsigned expires = c->o.expires_s ? c->o.expires_s : 3600;
     if (strcmp(method, "GET") != 0 && strcmp(method, "PUT") != 0 && strcmp(method, "HEAD") != 0)
         return mrapctl_error(c, MRAPCTL_USAGE, "--method %s: GET, PUT or HEAD", method);
+    if (!mrapctl_utf8_valid(argv[1]))
+        return mrapctl_error(c, MRAPCTL_USAGE, "the key is not UTF-8 (S3 keys are)");
     int rc = mrapctl_resolve_mrap(c, argv[0], alias, NULL);
     if (rc || (rc = mrapctl_transport(c)))
         return rc;

@@ -66,8 +66,8 @@ static const char usage_text[] =
     "  0  success\n"
     "  1  S3 refused the request, could not be reached, or the operation FAILED\n"
     "  2  usage error (unknown option, bad argument, invalid name)\n"
-    "  3  credentials or configuration error (no credentials, no or bad account id,\n"
-    "     bad endpoint URL)\n"
+    "  3  credentials or configuration error (no credentials, credentials S3 rejects,\n"
+    "     no or bad account id, bad endpoint URL)\n"
     "  4  --wait timed out (the operation may still finish: see describe-operation)\n";
 
 enum opt_id {

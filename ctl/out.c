@@ -15,10 +15,49 @@ void mrapctl_out_init(struct mrapctl_out *o, FILE *f)
     o->f = f;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
+ * no surrogates, at most U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+    size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+    if (p[0] < 0xc2 || p[0] > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+bool mrapctl_utf8_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        size_t n = *p < 0x80 ? 1 : utf8_len(p);
+        if (!n)
+            return false;
+        p += n - 1;
+    }
+    return true;
+}
+
 void mrapctl_json_quote(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p >= 0x80) {
+            /* JSON text is UTF-8: a byte that is not part of a well-formed
+             * sequence (a key given in Latin-1, say) becomes U+FFFD. */
+            size_t n = utf8_len(p);
+            if (n) {
+                fwrite(p, 1, n, f);
+                p += n - 1;
+            } else {
+                fputs("\\ufffd", f);
+            }
+            continue;
+        }
         switch (*p) {
         case '"':
             fputs("\\\"", f);
@@ -39,7 +78,7 @@ void mrapctl_json_quote(FILE *f, const char *s)
             if (*p < 0x20 || *p == 0x7f)
                 fprintf(f, "\\u%04x", *p);
             else
-                fputc(*p, f); /* UTF-8 passes through: JSON text is UTF-8 */
+                fputc(*p, f);
         }
     }
     fputc('"', f);
@@ -149,6 +188,9 @@ void mrapctl_table_row(struct mrapctl_table *t, const char *const *cells)
             t->failed = true;
             return;
         }
+        for (char *q = row[i]; *q; q++) /* one row stays one line */
+            if ((unsigned char)*q < 0x20 || *q == 0x7f)
+                *q = ' ';
     }
     t->nrows++;
 }

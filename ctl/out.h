@@ -31,6 +31,8 @@ void mrapctl_json_int(struct mrapctl_out *o, const char *key, long long v);
 void mrapctl_json_bool(struct mrapctl_out *o, const char *key, bool v);
 /* Ends the document (a newline after the top-level value). */
 void mrapctl_json_done(struct mrapctl_out *o);
+/* Whether s is well-formed UTF-8 (what S3 requires of object keys). */
+bool mrapctl_utf8_valid(const char *s);
 /* A JSON string literal for s, quotes included, on f. */
 void mrapctl_json_quote(FILE *f, const char *s);
 

@@ -37,21 +37,35 @@ int mrapctl_error(const struct mrapctl *c, int code, const char *fmt, ...)
     return code;
 }
 
+/* S3 codes that say the credentials themselves are wrong (not that they lack
+ * a permission): the user fixes these in their configuration, exit 3. */
+static bool credentials_code(const char *code)
+{
+    static const char *const codes[] = {"InvalidAccessKeyId",   "SignatureDoesNotMatch",
+                                        "ExpiredToken",         "InvalidToken",
+                                        "TokenRefreshRequired", "AuthorizationHeaderMalformed"};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (strcmp(code, codes[i]) == 0)
+            return true;
+    return false;
+}
+
 int mrapctl_fail(struct mrapctl *c, int rc)
 {
     const struct mrap_s3_error *e = &c->err;
+    const struct mrap_s3_control *used = c->control ? c->control : c->routes;
     char rid[160] = "";
     if (e->request_id[0])
         snprintf(rid, sizeof(rid), " (request id %s)", e->request_id);
     if (e->code[0])
-        return mrapctl_error(c, MRAPCTL_REMOTE, "%s: %s%s", e->code,
-                             e->message[0] ? e->message : strerror(-rc), rid);
+        return mrapctl_error(c, credentials_code(e->code) ? MRAPCTL_CONFIG : MRAPCTL_REMOTE,
+                             "%s: %s%s", e->code, e->message[0] ? e->message : strerror(-rc), rid);
     if (e->http_status)
         return mrapctl_error(c, MRAPCTL_REMOTE, "HTTP %ld: %s%s", e->http_status,
                              e->message[0] ? e->message : strerror(-rc), rid);
     if (e->transport_errno)
         return mrapctl_error(c, MRAPCTL_REMOTE, "cannot reach %s: %s",
-                             c->control ? mrap_s3_control_base_url(c->control) : "S3",
+                             used ? mrap_s3_control_base_url(used) : "S3",
                              e->message[0] ? e->message : strerror(-e->transport_errno));
     /* Refused by the library before sending: the arguments were at fault. */
     if (rc == -EINVAL || rc == -ENAMETOOLONG)

@@ -75,8 +75,8 @@ int mrapctl_wait(struct mrapctl *c, const char *token, struct mrap_s3_async_op *
             if (tty)
                 fputc('\n', stderr);
             return mrapctl_error(c, MRAPCTL_TIMEOUT,
-                                 "gave up after %us with the request %s; it may still finish: "
-                                 "mrapctl describe-operation %s",
+                                 "gave up after %us; the request is still %s and may yet "
+                                 "finish: mrapctl describe-operation %s",
                                  c->o.timeout_s, op->status, token);
         }
         sleep_s(interval < left ? interval : left);

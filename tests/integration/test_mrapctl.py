@@ -151,6 +151,7 @@ def test_help_version_and_usage_errors(ctl):
             (("describe-operation", "not-a-token"), "not a request token ARN"),
             (("routes", "arn:aws:s3::1:accesspoint/x.mrap"), "is not an MRAP ARN"),
             (("list", "--timeout", "soon"), "--timeout"),
+            (("presign", DEMO_ALIAS, "caf\udce9"), "not UTF-8"),
             (("routes", "arn:aws:s3::222233334444:accesspoint/" + DEMO_ALIAS), "does not match")]:
         p = ctl(*args, rc=2)
         assert words in p.stderr, (args, p.stderr)
@@ -168,6 +169,13 @@ def test_configuration_errors(ctl, home):
     one_error_line(p, "mrapctl: credentials:")
     p = ctl("--endpoint-url", "notaurl", "list", endpoint=False, rc=3)
     one_error_line(p, "bad endpoint URL")
+    # Credentials S3 rejects are a configuration error too; a missing permission is not.
+    env = base_env(home)
+    env["AWS_SECRET_ACCESS_KEY"] = "not-the-secret"
+    one_error_line(ctl("list", env=env, rc=3), "mrapctl: list: SignatureDoesNotMatch: ")
+    env = base_env(home)
+    env["AWS_ACCESS_KEY_ID"] = "AKIANOSUCHKEY0000000"
+    one_error_line(ctl("list", env=env, rc=3), "mrapctl: list: InvalidAccessKeyId: ")
     # An unreachable endpoint is a remote failure, with the address in the message.
     p = ctl("--endpoint-url", "http://localhost:1", "list", endpoint=False, rc=1)
     one_error_line(p, "mrapctl: list: cannot reach http://%s.localhost:1" % ACCOUNT)
