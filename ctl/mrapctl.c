@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <getopt.h> /* struct option only: the parser is ours */
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,9 +241,9 @@ static int parse_command_line(struct mrapctl_opts *o, unsigned *given, int *argc
     int npos = 0;
     bool options_done = false;
     for (int i = 1; i < *argc; i++) {
-        char *a = argv[i];
+        const char *a = argv[i];
         if (options_done || a[0] != '-' || a[1] == '\0') {
-            argv[npos++] = a;
+            argv[npos++] = argv[i];
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -324,7 +323,10 @@ int main(int argc, char **argv)
     mrap_log_init(&lo);
     mrap_http_global_init();
     rc = cmd->fn(&c, nargs, argv + 1);
-    fflush(stdout);
+    /* A result that did not reach stdout (a full disk, a closed pipe) is a
+     * failure, not a silent success. */
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == MRAPCTL_OK)
+        rc = mrapctl_error(&c, MRAPCTL_REMOTE, "cannot write the output: %s", strerror(errno));
 
     mrap_s3_control_destroy(c.routes);
     mrap_s3_control_destroy(c.control);

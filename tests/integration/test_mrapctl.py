@@ -532,3 +532,12 @@ def test_bucket_region_check_and_other_account(emu, ctl):
     ctl("delete", "ctl-xacct", "--wait")
     p = ctl("create", "ctl-xacct2", "--bucket", "other-bucket@%s" % ACCOUNT, "--wait", rc=1)
     one_error_line(p, "CreateMultiRegionAccessPoint FAILED")
+
+
+def test_output_that_cannot_be_written_is_a_failure(ctl):
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([MRAPCTL, "--endpoint-url", ctl.endpoint, "--account-id", ACCOUNT,
+                            "list", "--json"], env=ctl.env, stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+    assert p.returncode == 1
+    one_error_line(p, "mrapctl: list: cannot write the output")
