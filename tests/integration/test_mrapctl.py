@@ -541,3 +541,34 @@ def test_output_that_cannot_be_written_is_a_failure(ctl):
                            text=True, timeout=60)
     assert p.returncode == 1
     one_error_line(p, "mrapctl: list: cannot write the output")
+
+
+def test_failover_while_a_file_is_read_through_the_mount(emu, ctl, make_mount):
+    """`mrapctl failover --to eu-west-1` in the middle of reading a file through
+    mrapfs: the read completes with the right bytes. Before the failover all
+    traffic goes to us-west-2; right after it the us-west-2 copy is deleted,
+    so every block fetched from then on must have come from eu-west-1."""
+    alias = js(ctl("create", "ctl-fo", "--bucket", "ctl-us-west-2", "--bucket",
+                   "ctl-eu-west-1", "--wait", "--json"))["AccessPoint"]["Alias"]
+    data = os.urandom(32 << 20)
+    for bucket, region in (("ctl-us-west-2", "us-west-2"), ("ctl-eu-west-1", "eu-west-1")):
+        r = S3Client(emu.port, mode="regional", region=region).request(
+            "PUT", "big.bin", bucket=bucket, body=data)
+        assert r.status == 200, r
+    ctl("submit-routes", "ctl-fo", "ctl-us-west-2=100", "ctl-eu-west-1=0")
+    m = make_mount(emu, alias=alias)
+    try:
+        with open(m.path("big.bin"), "rb") as f:
+            head = f.read(1 << 20)
+            assert head == data[:1 << 20]
+            out = js(ctl("failover", "ctl-fo", "--to", "eu-west-1", "--json"))
+            assert {r["Bucket"]: r["TrafficDialPercentage"] for r in out["Routes"]} == {
+                "ctl-us-west-2": 0, "ctl-eu-west-1": 100}
+            r = S3Client(emu.port, mode="regional", region="us-west-2").request(
+                "DELETE", "big.bin", bucket="ctl-us-west-2")
+            assert r.status == 204, r
+            rest = f.read()
+        assert head + rest == data
+    finally:
+        m.stop()
+        ctl("delete", "ctl-fo", "--wait")
