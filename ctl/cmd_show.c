@@ -218,7 +218,7 @@ int mrapctl_cmd_list(struct mrapctl *c, int argc, char **argv)
     }
     for (int page = 0; page < LIST_MAX_PAGES; page++) {
         struct mrap_s3_mrap_list l;
-        rc = mrap_s3_control_list(ctl, next, 0, &l, &c->err);
+        rc = mrap_s3_control_list(ctl, next, c->o.page_size, &l, &c->err);
         free(next);
         next = NULL;
         for (size_t i = 0; rc == 0 && i < l.n; i++) {

@@ -45,6 +45,7 @@ struct mrapctl_opts {
     const char *to_region;   /* failover --to */
     const char *method;      /* presign --method */
     unsigned expires_s;      /* presign --expires; 0 = not given */
+    unsigned page_size;      /* list --page-size; 0 = S3's default */
 };
 
 struct mrapctl {

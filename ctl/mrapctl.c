@@ -34,7 +34,7 @@ static const char usage_text[] =
     "  delete NAME             delete an MRAP (asynchronous)\n"
     "  describe-operation TOKEN  state of an asynchronous request\n"
     "  get NAME                one MRAP: alias, ARN, status, buckets\n"
-    "  list                    every MRAP of the account\n"
+    "  list [--page-size N]    every MRAP of the account (all pages; N per request)\n"
     "  get-policy NAME         the established and proposed policy documents\n"
     "  put-policy NAME FILE    set the policy from a JSON file ('-': stdin; asynchronous)\n"
     "  policy-status NAME      whether the established policy is public\n"
@@ -86,6 +86,7 @@ enum opt_id {
     OPT_TO,
     OPT_METHOD,
     OPT_EXPIRES,
+    OPT_PAGE_SIZE,
 };
 
 static const struct option long_opts[] = {
@@ -105,11 +106,12 @@ static const struct option long_opts[] = {
     {"to", required_argument, NULL, OPT_TO},
     {"method", required_argument, NULL, OPT_METHOD},
     {"expires", required_argument, NULL, OPT_EXPIRES},
+    {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
     {NULL, 0, NULL, 0},
 };
 
 /* Which subcommand options a command accepts. */
-enum { SO_BUCKET = 1, SO_BPA = 2, SO_TO = 4, SO_PRESIGN = 8, SO_WAIT = 16 };
+enum { SO_BUCKET = 1, SO_BPA = 2, SO_TO = 4, SO_PRESIGN = 8, SO_WAIT = 16, SO_PAGE = 32 };
 
 struct command {
     const char *name;
@@ -126,7 +128,7 @@ static const struct command commands[] = {
     {"delete", mrapctl_cmd_delete, 1, 1, SO_WAIT, "delete NAME"},
     {"describe-operation", mrapctl_cmd_describe, 1, 1, 0, "describe-operation TOKEN"},
     {"get", mrapctl_cmd_get, 1, 1, 0, "get NAME"},
-    {"list", mrapctl_cmd_list, 0, 0, 0, "list"},
+    {"list", mrapctl_cmd_list, 0, 0, SO_PAGE, "list [--page-size N]"},
     {"get-policy", mrapctl_cmd_get_policy, 1, 1, 0, "get-policy NAME"},
     {"put-policy", mrapctl_cmd_put_policy, 2, 2, SO_WAIT, "put-policy NAME FILE"},
     {"policy-status", mrapctl_cmd_policy_status, 1, 1, 0, "policy-status NAME"},
@@ -149,6 +151,7 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
     return MRAPCTL_USAGE;
 }
 
+/* A positive whole number up to max (seconds, or a count). */
 static int parse_seconds(const char *s, unsigned long max, unsigned *out)
 {
     char *end;
@@ -224,6 +227,11 @@ static int apply_option(struct mrapctl_opts *o, unsigned *given, int id, const c
             return usage_error("--expires: '%s' must be 1..604800 seconds (7 days)", v);
         *given |= SO_PRESIGN;
         break;
+    case OPT_PAGE_SIZE:
+        if (parse_seconds(v, MRAP_S3_LIST_MAX_PER_PAGE, &o->page_size))
+            return usage_error("--page-size: '%s' must be 1..%d", v, MRAP_S3_LIST_MAX_PER_PAGE);
+        *given |= SO_PAGE;
+        break;
     default:
         return usage_error("unknown option '%s'", name);
     }
@@ -281,7 +289,7 @@ static int parse_command_line(struct mrapctl_opts *o, unsigned *given, int *argc
 
 static const char *const option_names[] = {
     [0] = "--bucket", [1] = "--block-public-access", [2] = "--to", [3] = "--method/--expires",
-    [4] = "--wait",
+    [4] = "--wait",   [5] = "--page-size",
 };
 
 int main(int argc, char **argv)
@@ -308,7 +316,7 @@ int main(int argc, char **argv)
     int nargs = argc - 1;
     if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args))
         return usage_error("usage: mrapctl %s", cmd->usage);
-    for (unsigned bit = 0; bit < 5; bit++)
+    for (unsigned bit = 0; bit < sizeof(option_names) / sizeof(option_names[0]); bit++)
         if ((given & (1u << bit)) && !(cmd->takes & (1u << bit))) {
             fprintf(stderr, "mrapctl: %s: %s does not apply to this command\n", cmd->name,
                     option_names[bit]);

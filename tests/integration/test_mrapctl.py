@@ -151,6 +151,8 @@ def test_help_version_and_usage_errors(ctl):
             (("describe-operation", "not-a-token"), "not a request token ARN"),
             (("routes", "arn:aws:s3::1:accesspoint/x.mrap"), "is not an MRAP ARN"),
             (("list", "--timeout", "soon"), "--timeout"),
+            (("list", "--page-size", "0"), "--page-size"),
+            (("get", "demo", "--page-size", "5"), "--page-size does not apply"),
             (("presign", DEMO_ALIAS, "caf\udce9"), "not UTF-8"),
             (("routes", "arn:aws:s3::222233334444:accesspoint/" + DEMO_ALIAS), "does not match")]:
         p = ctl(*args, rc=2)
@@ -220,8 +222,13 @@ def test_lifecycle_tables_and_json(emu, ctl, tmp_path):
     listed = js(ctl("list", "--json"))["AccessPoints"]
     assert {a["Name"]: a["Alias"] for a in listed} == {
         m["name"]: m["alias"] for m in emu.admin("state")["mraps"]}
-    rows = table_rows(ctl("list").stdout)
+    # One MRAP per request: every page is followed, in order, nothing twice.
+    assert len(listed) >= 2
+    assert [a["Name"] for a in js(ctl("list", "--page-size", "1", "--json"))["AccessPoints"]] \
+        == [a["Name"] for a in listed]
+    rows = table_rows(ctl("list", "--page-size=1").stdout)
     assert rows[0] == ["NAME", "ALIAS", "STATUS", "CREATED", "REGIONS"]
+    assert [r[0] for r in rows[1:]] == [a["Name"] for a in listed]
     assert [r for r in rows if r[0] == "ctl-life"][0][4] == "us-west-2,eu-west-1"
 
     # A policy with quotes, newlines, a tab and non-ASCII text survives the
