@@ -53,10 +53,12 @@ static int finish(struct mrapctl *c, const char *token, bool show_mrap)
     int rc = mrapctl_wait(c, token, &op);
     if (rc == MRAPCTL_OK && show_mrap && op.name[0]) {
         int grc = mrap_s3_control_get(c->control, op.name, &r, &c->err);
-        if (grc)
+        if (grc) {
+            mrap_s3_mrap_report_cleanup(&r);
             rc = mrapctl_fail(c, grc);
-        else
+        } else {
             have_report = true;
+        }
     }
     if (rc == MRAPCTL_OK || (rc == MRAPCTL_REMOTE && op.status[0])) {
         if (c->o.json) {
