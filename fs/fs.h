@@ -22,6 +22,8 @@ struct mrap_writers;     /* inodes being written (fs/writers.c) */
 struct mrap_staging;     /* staging files' space (fs/staging.c) */
 struct mrap_upload_pool; /* part upload workers (fs/upload.c) */
 struct mrap_wfile;       /* a write handle (fs/wfile.c) */
+struct mrap_xattr_cache; /* rendered object attributes (fs/xattr_cache.c) */
+struct mrap_s3_control;  /* S3 Control, for the root's routes (s3/control.h) */
 
 struct mrap_fs {
     const struct mrap_fs_config *cfg;
@@ -33,6 +35,11 @@ struct mrap_fs {
     struct mrap_staging *staging; /* NULL on a read-only mount */
     struct mrap_upload_pool *uploads;
     atomic_bool setattr_warned; /* the EPERM of chmod/chown/utimens was explained once */
+    struct mrap_xattr_cache *xattrs; /* object attributes shown as xattrs (fs/xattr.c) */
+    /* Borrowed, set by main after mrap_fs_init: NULL unless the mount names an
+     * account (an ARN), which S3 Control needs for user.mrap.routes. */
+    struct mrap_s3_control *control;
+    atomic_bool routes_hint_logged; /* "mount by ARN for routes" was said once */
 };
 
 /* What fi->fh of an open file points to. */

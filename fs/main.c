@@ -17,6 +17,7 @@
 #include "fs/fs.h"
 #include "fs/options.h"
 #include "s3/client.h"
+#include "s3/control.h"
 #include "s3/creds.h"
 #include "s3/http.h"
 #include "s3/sigv4.h"
@@ -28,6 +29,7 @@ struct app {
     struct mrap_signer *signer;
     struct mrap_http_pool *pool;
     struct mrap_s3_client *s3;
+    struct mrap_s3_control *control; /* NULL unless mounted by ARN */
     struct mrap_fs fs;
     bool fs_ready;
 };
@@ -117,6 +119,23 @@ static int setup(struct app *a)
         return rc;
     }
     a->fs_ready = true;
+    if (a->cfg.target == MRAP_S3_TARGET_MRAP && a->cfg.account_id) {
+        /* user.mrap.routes on the root: S3 Control, at the account's endpoint
+         * (<account>.<endpoint host> with --endpoint-url, as mrapctl does). */
+        struct mrap_s3_control_opts co2 = {
+            .account_id = a->cfg.account_id,
+            .endpoint_url = a->cfg.endpoint_url,
+            .debug_requests = a->cfg.debug,
+            .http = mrap_http_pool_ops(a->pool),
+            .creds = a->creds,
+            .signer = a->signer,
+        };
+        rc = mrap_s3_control_new(&co2, &a->control);
+        if (rc)
+            mrap_log(MRAP_LOG_WARN, "main", "no S3 Control client (%s): user.mrap.routes "
+                     "is unavailable", strerror(-rc));
+        a->fs.control = a->control;
+    }
     /* Still in the foreground: what this finds and does is seen by whoever mounts. */
     if (a->cfg.abort_stale_uploads_s >= 0 && !a->cfg.read_only)
         mrap_fs_abort_stale_uploads(a->s3, a->cfg.prefix, a->cfg.abort_stale_uploads_s);
@@ -243,6 +262,7 @@ int main(int argc, char **argv)
     }
     if (a.fs_ready)
         mrap_fs_cleanup(&a.fs);
+    mrap_s3_control_destroy(a.control);
     mrap_s3_client_destroy(a.s3);
     mrap_http_pool_destroy(a.pool);
     mrap_signer_destroy(a.signer);

@@ -59,6 +59,9 @@ static const struct opt_def opt_table[] = {
      "chmod/chown/utimens of stored files succeed without effect (default: EPERM)"},
     {"abort-stale-uploads", 0, OPT_SECONDS, OFF(abort_stale_uploads_s),
      "at mount, abort multipart uploads under the prefix older than SECONDS (0: all)"},
+    {"allow-retention-bypass", 0, OPT_FLAG, OFF(allow_retention_bypass),
+     "setting user.s3.retention may shorten or remove a GOVERNANCE retention (sends "
+     "x-amz-bypass-governance-retention)"},
     {"debug", 'd', OPT_FLAG, OFF(debug), "log one line per S3 request"},
     {"debug-fuse", 0, OPT_FLAG, OFF(fuse_debug), "libfuse's own request trace"},
 };

@@ -42,6 +42,8 @@ struct mrap_fs_config {
     uint64_t max_staging_bytes; /* all staging files together; default 10 GiB */
     bool ignore_setattr;        /* chmod/chown/utimens of stored objects: succeed, no effect */
     double abort_stale_uploads_s; /* at mount, abort uploads older than this; < 0: off */
+    /* xattrs (fs/xattr_set.c) */
+    bool allow_retention_bypass; /* user.s3.retention may shorten/remove GOVERNANCE retention */
 };
 
 enum mrap_fs_parse_result {
