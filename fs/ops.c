@@ -324,10 +324,11 @@ static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         mrap_log(MRAP_LOG_WARN, "fs", "%s changed while open (ETag %s); reopen to read the new "
                  "version", fh->s3_key, fh->etag);
     else if (rc && strcmp(err.code, "InvalidObjectState") == 0)
-        mrap_log(MRAP_LOG_WARN, "fs", "%s is archived (storage class %s) and not restored; "
-                 "restore it before reading: setfattr -n user.s3.restore -v 7 FILE "
-                 "(getfattr -n user.s3.restore FILE shows the progress)", fh->s3_key,
-                 fh->storage_class[0] ? fh->storage_class : "archive");
+        /* once per key: the kernel retries a failed read, tools read in loops */
+        mrap_fs_warn_once(fs, fh->s3_key,
+                          "is archived and not restored; reads fail with ENODATA until it is: "
+                          "setfattr -n user.s3.restore -v 7 FILE starts a restore, "
+                          "getfattr -n user.s3.restore FILE shows its progress");
     if (rc)
         mrap_fs_reply_errno(req, rc);
     else
