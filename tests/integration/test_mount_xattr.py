@@ -430,3 +430,25 @@ def test_getfattr_dump_and_written_files(emu, mnt):
     assert 'user.s3.tag.origin="mount"' in out
     assert 'user.s3.etag="%s"' % hashlib.md5(b"through the mount\n").hexdigest() in out
     assert dict(state(emu, "written.txt")["tags"]) == {"origin": "mount"}
+
+
+def test_values_are_cached_for_the_ttl(emu, make_mount):
+    m = make_mount(emu, args=["--metadata-ttl", "30"], allowed_warnings=REFUSALS, alias=ARN,
+                   name="cached")
+    put(emu, "cached.txt")
+    f = m.path("cached.txt")
+    os.stat(f)
+    emu.reset_stats()
+    for _ in range(3):  # what getfattr -d does: list, then size and value of each name
+        subprocess.run(["getfattr", "-d", "-m", "-", f], check=True, capture_output=True,
+                       timeout=30)
+    ops = emu.stats()["operations"]
+    assert ops.get("HeadObject") == 1 and ops.get("GetObjectTagging") == 1, ops
+    assert ops.get("GetObjectAcl") == 1, ops
+    # a set refreshes: the next read asks S3 again and sees the new value
+    os.setxattr(f, "user.s3.tag.k", b"v1")
+    os.setxattr(f, "user.s3.tag.k", b"v2")
+    assert os.getxattr(f, "user.s3.tag.k") == b"v2"
+    emu.reset_stats()
+    os.getxattr(f, "user.s3.tag.k")
+    assert "GetObjectTagging" not in emu.stats()["operations"]
