@@ -169,6 +169,12 @@ void mrap_fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t s
     struct mrap_xattr_set vals;
     struct target t;
     memset(&vals, 0, sizeof(vals));
+    /* The kernel asks for security.capability before every write: answer
+     * names we never serve without touching the inode table. */
+    if (!has_prefix(name, MRAP_XATTR_S3_PREFIX) && !has_prefix(name, "user.mrap.")) {
+        fuse_reply_err(req, ENODATA);
+        return;
+    }
     int rc = target_get(fs, ino, &t);
     if (!rc) {
         if (t.root)
@@ -275,11 +281,10 @@ static int change(fuse_req_t req, fuse_ino_t ino, const char *name, const char *
     int rc = target_get(fs, ino, &t);
     if (rc)
         goto out;
-    if (t.root && has_prefix(name, "user.mrap.")) {
-        /* read-only (routes change with mrapctl); unknown user.mrap.* names do not exist */
-        struct mrap_xattr_set v;
-        rc = root_value(fs, name, &v) == 0 ? -EPERM : remove ? -ENODATA : -ENOTSUP;
-        mrap_xattr_set_cleanup(&v);
+    if (t.root && (strcmp(name, MRAP_XATTR_MRAP_ARN) == 0 ||
+                   strcmp(name, MRAP_XATTR_MRAP_ALIAS) == 0 ||
+                   strcmp(name, MRAP_XATTR_MRAP_ROUTES) == 0)) {
+        rc = -EPERM; /* read-only: routes change with mrapctl submit-routes / failover */
     } else if (!ours || t.dir) {
         rc = remove ? (t.dir && ours ? -ENOTSUP : -ENODATA) : -ENOTSUP;
     } else if (fs->cfg->read_only) {

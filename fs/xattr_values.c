@@ -205,7 +205,7 @@ int mrap_xattr_fetch(struct mrap_fs *fs, const char *key, enum mrap_xattr_part p
     case MRAP_XATTR_PART_RETENTION: {
         struct mrap_s3_retention r = {MRAP_S3_LOCK_NONE, 0};
         rc = mrap_s3_get_retention(fs->s3, key, &r, &err);
-        if (rc == -ENODATA)
+        if (rc == -ENODATA || rc == -EINVAL) /* none, or a bucket without Object Lock */
             rc = 0;
         else if (!rc)
             rc = render_retention(out, &r);
@@ -214,7 +214,7 @@ int mrap_xattr_fetch(struct mrap_fs *fs, const char *key, enum mrap_xattr_part p
     case MRAP_XATTR_PART_HOLD: {
         bool on = false;
         rc = mrap_s3_get_legal_hold(fs->s3, key, &on, &err);
-        if (rc == -ENODATA)
+        if (rc == -ENODATA || rc == -EINVAL) /* as for retention */
             rc = 0;
         else if (!rc)
             rc = add_str(out, MRAP_XATTR_HOLD, on ? "ON" : "OFF");
