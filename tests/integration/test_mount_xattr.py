@@ -452,3 +452,21 @@ def test_values_are_cached_for_the_ttl(emu, make_mount):
     emu.reset_stats()
     os.getxattr(f, "user.s3.tag.k")
     assert "GetObjectTagging" not in emu.stats()["operations"]
+
+
+def test_cp_a_with_visible_xattrs(emu, mnt, tmp_path):
+    """cp -a copies xattrs it can and stays quiet about the rest (ENOTSUP/EPERM/EBUSY
+    with -a are not errors), so archiving tools keep working on a mount that shows
+    read-only metadata."""
+    put(emu, "cpa/src.txt", b"copy me\n")
+    src = mnt.path("cpa", "src.txt")
+    os.setxattr(src, "user.s3.tag.k", b"v")
+    p = subprocess.run(["cp", "-a", src, mnt.path("cpa", "dst.txt")], capture_output=True,
+                       timeout=60)
+    assert p.returncode == 0 and p.stderr == b"", p.stderr
+    local = tmp_path / "local.txt"
+    p = subprocess.run(["cp", "-a", src, str(local)], capture_output=True, timeout=60)
+    assert p.returncode == 0 and p.stderr == b"", p.stderr
+    assert local.read_bytes() == b"copy me\n"
+    with open(mnt.path("cpa", "dst.txt"), "rb") as fh:
+        assert fh.read() == b"copy me\n"
