@@ -129,6 +129,8 @@ int mrap_fs_init(struct mrap_fs *fs, const struct mrap_fs_config *cfg, struct mr
     if (!rc)
         rc = mrap_upload_pool_new(cfg->max_connections, &fs->uploads);
     if (!rc)
+        rc = mrap_fs_readcache_init(fs);
+    if (!rc)
         rc = mrap_xattr_cache_new(cfg->metadata_ttl_s, 4096, &fs->xattrs);
     if (!rc && !cfg->read_only)
         rc = mrap_staging_new(cfg->cache_dir, cfg->max_staging_bytes, &fs->staging);
@@ -141,6 +143,7 @@ void mrap_fs_cleanup(struct mrap_fs *fs)
 {
     mrap_upload_pool_destroy(fs->uploads); /* finishes parts still queued */
     mrap_staging_destroy(fs->staging);
+    mrap_fs_readcache_cleanup(fs);
     mrap_writers_destroy(fs->writers);
     mrap_inode_table_destroy(fs->inodes);
     warned_destroy(fs->warned);

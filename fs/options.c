@@ -52,7 +52,13 @@ static const struct opt_def opt_table[] = {
     {"max-connections", 0, OPT_UINT, OFF(max_connections), "parallel connections (16)"},
     {"metadata-ttl", 0, OPT_SECONDS, OFF(metadata_ttl_s),
      "seconds metadata is trusted before revalidation (1)"},
-    {"cache", 0, OPT_STRING, OFF(cache_dir), "directory for staging files (/var/tmp/mrapfs-<uid>)"},
+    {"cache", 0, OPT_STRING, OFF(cache_dir),
+     "directory for staging files (/var/tmp/mrapfs-<uid>); when given, also a disk block cache"},
+    {"max-memory-cache", 0, OPT_UINT, OFF(memory_cache_mib), "MiB of read blocks kept in memory (256)"},
+    {"max-cache-size", 0, OPT_UINT, OFF(disk_cache_mib),
+     "MiB of read blocks kept on disk under <cache>/blocks (1024; leaves 5 % of the disk free)"},
+    {"max-read-ahead", 0, OPT_UINT, OFF(read_ahead_mib),
+     "MiB a sequential reader fetches ahead, at most (256; at most half the memory cache)"},
     {"max-staging-size", 0, OPT_SIZE, OFF(max_staging_bytes),
      "space staging files may take, bytes or with K/M/G/T (10G)"},
     {"ignore-setattr", 0, OPT_FLAG, OFF(ignore_setattr),
@@ -324,6 +330,8 @@ static void set_defaults(struct mrap_fs_config *cfg)
     cfg->metadata_ttl_s = 1.0;
     cfg->max_staging_bytes = 10ull << 30;
     cfg->abort_stale_uploads_s = -1;
+    cfg->memory_cache_mib = 256;
+    cfg->read_ahead_mib = 256;
 }
 
 /* Normalises what was parsed and checks combinations. */
@@ -364,6 +372,18 @@ static int finish(struct mrap_fs_config *cfg, char *err, size_t errlen)
         set_err(err, errlen, "--max-connections must be between 1 and 256");
         return -EINVAL;
     }
+    if (cfg->memory_cache_mib < 4 || cfg->memory_cache_mib > (1u << 20)) {
+        set_err(err, errlen, "--max-memory-cache must be between 4 and 1048576 MiB");
+        return -EINVAL;
+    }
+    if (cfg->read_ahead_mib < 1) {
+        set_err(err, errlen, "--max-read-ahead must be at least 1 MiB");
+        return -EINVAL;
+    }
+    /* A disk tier only when asked for: --cache or --max-cache-size given. */
+    cfg->disk_cache_enabled = cfg->cache_dir || cfg->disk_cache_mib;
+    if (!cfg->disk_cache_mib)
+        cfg->disk_cache_mib = 1024;
     if (!cfg->cache_dir &&
         asprintf(&cfg->cache_dir, "/var/tmp/mrapfs-%u", (unsigned)getuid()) < 0) {
         cfg->cache_dir = NULL;

@@ -42,6 +42,11 @@ struct mrap_fs_config {
     uint64_t max_staging_bytes; /* all staging files together; default 10 GiB */
     bool ignore_setattr;        /* chmod/chown/utimens of stored objects: succeed, no effect */
     double abort_stale_uploads_s; /* at mount, abort uploads older than this; < 0: off */
+    /* Reads (fs/readcache.c, cache/) */
+    unsigned memory_cache_mib; /* block cache in memory; default 256 */
+    unsigned disk_cache_mib;   /* disk tier under <cache>/blocks; default 1024 */
+    bool disk_cache_enabled;   /* --cache or --max-cache-size was given */
+    unsigned read_ahead_mib;   /* sequential read-ahead window cap; default 256 */
     /* xattrs (fs/xattr_set.c) */
     bool allow_retention_bypass; /* user.s3.retention may shorten/remove GOVERNANCE retention */
 };
