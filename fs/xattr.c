@@ -281,9 +281,9 @@ static int change(fuse_req_t req, fuse_ino_t ino, const char *name, const char *
     int rc = target_get(fs, ino, &t);
     if (rc)
         goto out;
-    if (t.root && (strcmp(name, MRAP_XATTR_MRAP_ARN) == 0 ||
-                   strcmp(name, MRAP_XATTR_MRAP_ALIAS) == 0 ||
-                   strcmp(name, MRAP_XATTR_MRAP_ROUTES) == 0)) {
+    if (t.root &&
+        (strcmp(name, MRAP_XATTR_MRAP_ARN) == 0 || strcmp(name, MRAP_XATTR_MRAP_ALIAS) == 0 ||
+         strcmp(name, MRAP_XATTR_MRAP_ROUTES) == 0)) {
         rc = -EPERM; /* read-only: routes change with mrapctl submit-routes / failover */
     } else if (!ours || t.dir) {
         rc = remove ? (t.dir && ours ? -ENOTSUP : -ENODATA) : -ENOTSUP;

@@ -23,8 +23,8 @@ static void test_value_parsers(void)
     CHECK(days == 30 && tier == MRAP_S3_TIER_BULK, "with a tier");
     CHECK_INT(mrap_xattr_parse_restore("1, expedited", &days, &tier), 0);
     CHECK(tier == MRAP_S3_TIER_EXPEDITED, "tier in any case, space allowed");
-    static const char *const bad[] = {"", "0", "-1", "+3", "7,", "7,Fast", "7;Bulk", "x",
-                                      "99999999999999999999", "36501"};
+    static const char *const bad[] = {
+        "", "0", "-1", "+3", "7,", "7,Fast", "7;Bulk", "x", "99999999999999999999", "36501"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CHECK_INT(mrap_xattr_parse_restore(bad[i], &days, &tier), -EINVAL);
 
@@ -60,10 +60,12 @@ static void test_set(void)
 }
 
 #define HEAD_OK(etag)                                                                              \
-    {200,                                                                                          \
-     "Content-Length: 5\nLast-Modified: Wed, 12 Oct 2022 17:50:00 GMT\nETag: \"" etag              \
-     "\"\nx-amz-meta-color: blue\nContent-Type: text/plain\n",                                     \
-     NULL, false, false, 0}
+    {                                                                                              \
+        200,                                                                                       \
+            "Content-Length: 5\nLast-Modified: Wed, 12 Oct 2022 17:50:00 GMT\nETag: \"" etag       \
+            "\"\nx-amz-meta-color: blue\nContent-Type: text/plain\n",                              \
+            NULL, false, false, 0                                                                  \
+    }
 
 static void test_cache(void)
 {
