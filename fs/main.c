@@ -122,7 +122,7 @@ static int setup(struct app *a)
     if (a->cfg.target == MRAP_S3_TARGET_MRAP && a->cfg.account_id) {
         /* user.mrap.routes on the root: S3 Control, at the account's endpoint
          * (<account>.<endpoint host> with --endpoint-url, as mrapctl does). */
-        struct mrap_s3_control_opts co2 = {
+        struct mrap_s3_control_opts cto = {
             .account_id = a->cfg.account_id,
             .endpoint_url = a->cfg.endpoint_url,
             .debug_requests = a->cfg.debug,
@@ -130,7 +130,7 @@ static int setup(struct app *a)
             .creds = a->creds,
             .signer = a->signer,
         };
-        rc = mrap_s3_control_new(&co2, &a->control);
+        rc = mrap_s3_control_new(&cto, &a->control);
         if (rc)
             mrap_log(MRAP_LOG_WARN, "main", "no S3 Control client (%s): user.mrap.routes "
                      "is unavailable", strerror(-rc));

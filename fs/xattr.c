@@ -87,7 +87,9 @@ static bool routes_available(struct mrap_fs *fs)
 {
     if (fs->control)
         return true;
-    if (fs->cfg->target == MRAP_S3_TARGET_MRAP && !atomic_exchange(&fs->routes_hint_logged, true))
+    /* With an account but no client, main has said why already. */
+    if (fs->cfg->target == MRAP_S3_TARGET_MRAP && !fs->cfg->account_id &&
+        !atomic_exchange(&fs->routes_hint_logged, true))
         mrap_log(MRAP_LOG_WARN, "xattr",
                  "user.mrap.routes needs the account id, which an alias does not carry: "
                  "mount by ARN (arn:aws:s3::ACCOUNT:accesspoint/%s) to read routes",
