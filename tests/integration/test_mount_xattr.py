@@ -470,3 +470,17 @@ def test_cp_a_with_visible_xattrs(emu, mnt, tmp_path):
     assert local.read_bytes() == b"copy me\n"
     with open(mnt.path("cpa", "dst.txt"), "rb") as fh:
         assert fh.read() == b"copy me\n"
+
+
+def test_prefix_and_read_only_mounts(emu, make_mount):
+    put(emu, "sub/p.txt")
+    m = make_mount(emu, args=["--prefix", "sub/"], allowed_warnings=REFUSALS, alias=ARN,
+                   name="prefixed")
+    os.setxattr(m.path("p.txt"), "user.s3.tag.where", b"under the prefix")
+    assert dict(state(emu, "sub/p.txt")["tags"]) == {"where": "under the prefix"}
+    ro = make_mount(emu, args=["--read-only"], alias=ARN, name="ro")
+    f = ro.path("sub", "p.txt")
+    assert os.getxattr(f, "user.s3.tag.where") == b"under the prefix"
+    assert xerr(os.setxattr, f, "user.s3.tag.where", b"x") == errno.EROFS
+    assert xerr(os.removexattr, f, "user.s3.tag.where") == errno.EROFS
+    assert dict(state(emu, "sub/p.txt")["tags"]) == {"where": "under the prefix"}
