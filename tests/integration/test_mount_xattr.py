@@ -484,3 +484,56 @@ def test_prefix_and_read_only_mounts(emu, make_mount):
     assert xerr(os.setxattr, f, "user.s3.tag.where", b"x") == errno.EROFS
     assert xerr(os.removexattr, f, "user.s3.tag.where") == errno.EROFS
     assert dict(state(emu, "sub/p.txt")["tags"]) == {"where": "under the prefix"}
+
+
+def test_concurrent_readers_and_writers_under_faults(emu, make_mount):
+    """Many threads read every xattr of a few files while others change tags, with
+    S3 answering SlowDown now and then: every call succeeds (retries), and the
+    final tags are exactly what the writers set."""
+    import threading
+    m = make_mount(emu, args=["--metadata-ttl", "0.2"], alias=ARN, name="busy",
+                   allowed_warnings=REFUSALS + ("SlowDown", "tried again", "retry"))
+    files = []
+    for i in range(4):
+        put(emu, "busy/f%d.txt" % i)
+        files.append(m.path("busy", "f%d.txt" % i))
+    for f in files:
+        os.stat(f)
+    emu.reset_stats()
+    emu.faults(slowdown_rate=0.1, seed=7)
+    errors = []
+
+    def reader(n):
+        try:
+            for k in range(15):
+                f = files[(n + k) % len(files)]
+                for name in os.listxattr(f):
+                    try:
+                        os.getxattr(f, name)
+                    except OSError as e:  # a tag removed between list and get
+                        if e.errno != errno.ENODATA:
+                            raise
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    def writer(i):
+        try:
+            for k in range(5):
+                os.setxattr(files[i], "user.s3.tag.t%d" % k, b"%d" % k)
+            os.removexattr(files[i], "user.s3.tag.t0")
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(6)]
+    threads += [threading.Thread(target=writer, args=(i,)) for i in range(len(files))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    emu.faults(slowdown_rate=0)
+    assert emu.stats()["faults"].get("slowdown", 0) > 0  # retries were needed
+    assert not [t for t in threads if t.is_alive()]
+    assert not errors, errors
+    for i in range(len(files)):
+        assert sorted(state(emu, "busy/f%d.txt" % i)["tags"]) == [
+            ["t%d" % k, "%d" % k] for k in range(1, 5)]
