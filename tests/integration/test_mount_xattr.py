@@ -253,6 +253,9 @@ def test_legal_hold_blocks_rm(emu, mnt):
     os.setxattr(f, "user.s3.legal-hold", b"off\n")  # any case, echo's newline
     assert state(emu, "held.txt")["legal_hold"] == "OFF"
     assert os.getxattr(f, "user.s3.legal-hold") == b"OFF"
+    os.setxattr(f, "user.s3.legal-hold", b"ON")
+    os.removexattr(f, "user.s3.legal-hold")  # S3 cannot forget a hold: removing sets OFF
+    assert state(emu, "held.txt")["legal_hold"] == "OFF"
     subprocess.run(["rm", f], check=True, timeout=30)
     assert state(emu, "held.txt") is None
 
