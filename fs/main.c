@@ -44,6 +44,19 @@ static void fuse_log_bridge(enum fuse_log_level level, const char *fmt, va_list 
     mrap_vlog(l, "fuse", fmt, ap);
 }
 
+/* The S3 Control endpoint, chosen as mrapctl chooses it: an explicit
+ * --endpoint-url serves both planes; otherwise AWS_ENDPOINT_URL_S3_CONTROL,
+ * then AWS_ENDPOINT_URL (AWS_ENDPOINT_URL_S3 is the data plane's only). */
+static const char *control_endpoint(const struct mrap_fs_config *cfg)
+{
+    if (cfg->endpoint_url && !cfg->endpoint_url_from_env)
+        return cfg->endpoint_url;
+    const char *e = getenv("AWS_ENDPOINT_URL_S3_CONTROL");
+    if (!e || !*e)
+        e = getenv("AWS_ENDPOINT_URL");
+    return e && *e ? e : NULL;
+}
+
 static int make_client(struct app *a, unsigned max_attempts, struct mrap_s3_client **out)
 {
     struct mrap_s3_client_opts o = {
@@ -121,10 +134,10 @@ static int setup(struct app *a)
     a->fs_ready = true;
     if (a->cfg.target == MRAP_S3_TARGET_MRAP && a->cfg.account_id) {
         /* user.mrap.routes on the root: S3 Control, at the account's endpoint
-         * (<account>.<endpoint host> with --endpoint-url, as mrapctl does). */
+         * (<account>.<endpoint host> with an endpoint URL, as mrapctl does). */
         struct mrap_s3_control_opts cto = {
             .account_id = a->cfg.account_id,
-            .endpoint_url = a->cfg.endpoint_url,
+            .endpoint_url = control_endpoint(&a->cfg),
             .debug_requests = a->cfg.debug,
             .http = mrap_http_pool_ops(a->pool),
             .creds = a->creds,
@@ -132,8 +145,8 @@ static int setup(struct app *a)
         };
         rc = mrap_s3_control_new(&cto, &a->control);
         if (rc)
-            mrap_log(MRAP_LOG_WARN, "main", "no S3 Control client (%s): user.mrap.routes "
-                     "is unavailable", strerror(-rc));
+            mrap_log(MRAP_LOG_WARN, "main", "no S3 Control client (%s): no user.mrap.routes",
+                     strerror(-rc));
         a->fs.control = a->control;
     }
     /* Still in the foreground: what this finds and does is seen by whoever mounts. */

@@ -343,6 +343,7 @@ static int finish(struct mrap_fs_config *cfg, char *err, size_t errlen)
             e = getenv("AWS_ENDPOINT_URL");
         if (e && *e && !(cfg->endpoint_url = strdup(e)))
             return -ENOMEM;
+        cfg->endpoint_url_from_env = cfg->endpoint_url != NULL;
     }
     if (!cfg->ca_bundle) {
         const char *e = getenv("AWS_CA_BUNDLE");

@@ -20,6 +20,7 @@ struct mrap_fs_config {
     char *region;       /* bucket mode */
     char *mountpoint;   /* absolute */
     char *endpoint_url; /* --endpoint-url, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL */
+    bool endpoint_url_from_env; /* not --endpoint-url: S3 Control picks its own (fs/main.c) */
     char *prefix;       /* "" or "dir/" */
     char *profile;
     char *ca_bundle;

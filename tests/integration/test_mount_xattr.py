@@ -540,3 +540,24 @@ def test_concurrent_readers_and_writers_under_faults(emu, make_mount):
     for i in range(len(files)):
         assert sorted(state(emu, "busy/f%d.txt" % i)["tags"]) == [
             ["t%d" % k, "%d" % k] for k in range(1, 5)]
+
+
+def test_routes_endpoint_from_environment(emu, tmp_path):
+    """Without --endpoint-url, the data plane takes AWS_ENDPOINT_URL_S3 and S3
+    Control takes AWS_ENDPOINT_URL_S3_CONTROL, as mrapctl does."""
+    from conftest import Mount
+
+    class EnvMount(Mount):
+        def command(self):
+            return [MRAPFS, "-f"] + self.args + [self.alias, self.mountpoint]
+
+    url = "http://localhost:%d" % emu.port
+    m = EnvMount(emu, tmp_path / "envmnt", alias=ARN,
+                 env={"AWS_ENDPOINT_URL_S3": url, "AWS_ENDPOINT_URL_S3_CONTROL": url})
+    m.start()
+    try:
+        routes = os.getxattr(m.mountpoint, "user.mrap.routes").decode().split("\n")
+        assert "us-east-1 demo-us-east-1 100" in routes
+    finally:
+        m.stop()
+    assert not m.unexpected_warnings()
