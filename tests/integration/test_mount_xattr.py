@@ -561,3 +561,33 @@ def test_routes_endpoint_from_environment(emu, tmp_path):
     finally:
         m.stop()
     assert not m.unexpected_warnings()
+
+
+def test_bucket_without_object_lock(tmp_path, make_mount):
+    """An MRAP over a bucket without Object Lock: retention and legal hold read as
+    not set, and setting them is S3's InvalidRequest (EINVAL), logged."""
+    import json
+    cfg = tmp_path / "emu.json"
+    cfg.write_text(json.dumps({
+        "buckets": [{"name": "plain-us-west-2", "region": "us-west-2", "object_lock": False}],
+        "mraps": [{"name": "plain", "alias": "mplainplainpl.mrap",
+                   "regions": [{"bucket": "plain-us-west-2", "dial": 100}]}]}))
+    e = Emulator(tmp_path / "plain-emu", ["--config", str(cfg)]).start()
+    try:
+        arn = "arn:aws:s3::%s:accesspoint/mplainplainpl.mrap" % ACCOUNT
+        m = make_mount(e, alias=arn, name="plain", allowed_warnings=REFUSALS + (
+            "Object Lock", "InvalidRequest"))
+        r = e.client(alias="mplainplainpl.mrap").request("PUT", "p.txt", body=b"x")
+        assert r.status == 200, r
+        f = m.path("p.txt")
+        assert xerr(os.getxattr, f, "user.s3.retention") == errno.ENODATA
+        assert xerr(os.getxattr, f, "user.s3.legal-hold") == errno.ENODATA
+        assert xerr(os.setxattr, f, "user.s3.legal-hold", b"ON") == errno.EINVAL
+        assert xerr(os.setxattr, f, "user.s3.retention",
+                    ("GOVERNANCE " + rfc3339(600)).encode()) == errno.EINVAL
+        os.setxattr(f, "user.s3.tag.k", b"v")  # everything else works
+        assert os.getxattr(f, "user.s3.tag.k") == b"v"
+        assert os.getxattr(m.mountpoint, "user.mrap.routes") == b"us-west-2 plain-us-west-2 100"
+        m.stop()
+    finally:
+        e.stop()
