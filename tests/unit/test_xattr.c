@@ -138,8 +138,60 @@ static void test_cache(void)
     fake_cleanup(&f);
 }
 
+#define RETENTION_DOC                                                                              \
+    "<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2030-01-01T00:00:00Z</RetainUntilDate>"    \
+    "</Retention>"
+#define DENIED "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+
+/* Shortening a GOVERNANCE retention: the bypass header only with the mount
+ * option, and S3's plain AccessDenied reported as EPERM (a lock refusal). */
+static void test_retention_weakening(void)
+{
+    static const struct fake_reply replies[] = {
+        {200, NULL, RETENTION_DOC, false, false, 0}, {403, NULL, DENIED, false, false, 0},
+        {200, NULL, RETENTION_DOC, false, false, 0}, {200, NULL, "", false, false, 0},
+        {200, NULL, RETENTION_DOC, false, false, 0}, {403, NULL, DENIED, false, false, 0}};
+    static const char shorter[] = "GOVERNANCE 2029-01-01T00:00:00Z";
+    static const char longer[] = "GOVERNANCE 2031-01-01T00:00:00Z";
+    struct fake_s3 f;
+    struct mrap_fs_config cfg;
+    struct mrap_fs fs;
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&fs, 0, sizeof(fs));
+    fake_init(&f, replies, sizeof(replies) / sizeof(replies[0]));
+    fs.cfg = &cfg;
+    fs.s3 = fake_client(&f);
+    CHECK_INT(mrap_xattr_cache_new(1, 8, &fs.xattrs), 0);
+
+    CHECK_INT(mrap_xattr_change(&fs, "k", MRAP_XATTR_RETENTION, shorter, strlen(shorter), false, 0),
+              -EPERM);
+    CHECK(fake_header(&f, 1, "x-amz-bypass-governance-retention") == NULL, "no bypass asked");
+    cfg.allow_retention_bypass = true;
+    CHECK_INT(mrap_xattr_change(&fs, "k", MRAP_XATTR_RETENTION, shorter, strlen(shorter), false, 0),
+              0);
+    const char *b = fake_header(&f, 3, "x-amz-bypass-governance-retention");
+    CHECK(b && strcmp(b, "true") == 0, "bypass sent with the option");
+    /* extending is no weakening: a refusal stays EACCES (a missing permission) */
+    CHECK_INT(mrap_xattr_change(&fs, "k", MRAP_XATTR_RETENTION, longer, strlen(longer), false, 0),
+              -EACCES);
+    CHECK(fake_header(&f, 5, "x-amz-bypass-governance-retention") == NULL, "not for extending");
+    CHECK_INT((int)f.n_sent, 6);
+    /* refused locally, before any request */
+    CHECK_INT(mrap_xattr_change(&fs, "k", MRAP_XATTR_ETAG, "x", 1, false, 0), -EPERM);
+    CHECK_INT(mrap_xattr_change(&fs, "k", "user.s3.nope", "x", 1, false, 0), -ENOTSUP);
+    CHECK_INT(mrap_xattr_change(&fs, "k", MRAP_XATTR_ACL, "public-everything", 17, false, 0),
+              -EINVAL);
+    CHECK_INT(mrap_xattr_change(&fs, "k", MRAP_XATTR_TAG_PREFIX "aws:x", "v", 1, false, 0),
+              -EINVAL);
+    CHECK_INT((int)f.n_sent, 6);
+    mrap_xattr_cache_destroy(fs.xattrs);
+    mrap_s3_client_destroy(fs.s3);
+    fake_cleanup(&f);
+}
+
 int main(void)
 {
-    static void (*const tests[])(void) = {test_value_parsers, test_set, test_cache};
+    static void (*const tests[])(void) = {test_value_parsers, test_set, test_cache,
+                                          test_retention_weakening};
     return fake_main(tests, sizeof(tests) / sizeof(tests[0]));
 }
