@@ -7,6 +7,15 @@
  * The read itself goes block by block through the cache, which makes a read
  * of a block that read-ahead is fetching wait for that fetch instead of
  * starting a second one.
+ *
+ * Read-ahead fetches spans of up to span_blocks consecutive blocks with one
+ * ranged GET, then hands each block to the cache. Per-request costs (signing,
+ * a round trip, the server's work per request) dominate at 1 MiB: measured
+ * with curl against the emulator, 4 MiB ranges move 2.2x the bytes per second
+ * of 1 MiB ranges. The span buffer is transient (one per worker thread), and
+ * the copy into the blocks costs far less than the requests it saves. A job's
+ * argument is (first block << SPAN_BITS) | (blocks - 1), so the workers'
+ * cancel-by-range still works on block numbers shifted by SPAN_BITS.
  */
 #include "cache/reader.h"
 
@@ -18,6 +27,9 @@
 
 #include "util/log.h"
 
+#define SPAN_BITS 4 /* so a span is at most 16 blocks */
+#define JOB_ARG(b, n) (((uint64_t)(b) << SPAN_BITS) | ((uint64_t)(n) - 1))
+
 struct mrap_reader {
     struct mrap_block_cache *cache;
     struct mrap_workers *workers;
@@ -28,6 +40,7 @@ struct mrap_reader {
     mrap_cache_fetch_fn fetch;
     void *fetch_ctx;
     size_t max_window;
+    unsigned span; /* blocks per read-ahead fetch, at most */
 
     pthread_mutex_t mu; /* guards everything below */
     uint64_t next_off;
@@ -45,26 +58,91 @@ static size_t block_len(const struct mrap_reader *r, uint64_t b)
     return left < r->block_size ? (size_t)left : r->block_size;
 }
 
-static void prefetch_job(void *owner, uint64_t b)
+static bool cached(struct mrap_reader *r, uint64_t b)
+{
+    struct mrap_block_id id = {.key = r->key, .etag = r->etag, .index = b};
+    return mrap_block_cache_contains(r->cache, &id);
+}
+
+static void note_prefetch_error(struct mrap_reader *r, uint64_t b, int rc)
+{
+    /* Not fatal: the read that needs the block fetches it and reports. */
+    MRAP_DEBUG("cache", "read-ahead of %s block %llu failed: %s", r->key, (unsigned long long)b,
+               strerror(-rc));
+    pthread_mutex_lock(&r->mu);
+    r->st.prefetch_errors++;
+    pthread_mutex_unlock(&r->mu);
+}
+
+/*
+ * A span [first, first+n) is fetched with one GET while every block of it is
+ * held by the cache as "being filled", so that a reader catching up waits for
+ * the span instead of fetching the same block again. The blocks are claimed
+ * through nested fills: the fetch callback of block b starts the fill of b+1,
+ * and so on; the innermost callback (the last block that could be claimed: the
+ * span's end, a block already cached, or one someone else is filling) makes
+ * the GET for everything claimed, and each callback then copies its block out.
+ * Claims are taken in increasing block order only, so two spans never wait
+ * for each other in a cycle.
+ */
+struct span {
+    struct mrap_reader *r;
+    uint64_t first, n;
+    char *data; /* the claimed blocks' bytes, once fetched */
+    bool fetched;
+    int rc;
+};
+
+static int span_fetch(void *ctx, uint64_t off, size_t len, char *buf, size_t *got)
+{
+    struct span *s = ctx;
+    struct mrap_reader *r = s->r;
+    uint64_t b = off / r->block_size;
+    uint64_t next = b + 1;
+    if (next < s->first + s->n && !cached(r, next)) {
+        struct mrap_block_id id = {.key = r->key, .etag = r->etag, .index = next};
+        mrap_block_cache_fill(r->cache, &id, block_len(r, next), span_fetch, s);
+    }
+    if (!s->fetched) { /* nothing after b was claimed: b ends the span */
+        uint64_t start = s->first * r->block_size;
+        size_t total = (size_t)(off + len - start), n = 0;
+        s->fetched = true;
+        s->data = malloc(total);
+        s->rc = s->data ? r->fetch(r->fetch_ctx, start, total, s->data, &n) : -ENOMEM;
+        if (!s->rc && n != total)
+            s->rc = -EIO; /* shorter than its size said: the reads find out and report */
+    }
+    if (s->rc)
+        return s->rc;
+    memcpy(buf, s->data + (off - s->first * r->block_size), len);
+    *got = len;
+    return 0;
+}
+
+static void prefetch_job(void *owner, uint64_t arg)
 {
     struct mrap_reader *r = owner;
-    struct mrap_block_id id = {.key = r->key, .etag = r->etag, .index = b};
-    /* The stream may have passed this block while the job waited in the
-     * queue (slow network): fetching it now would only evict useful blocks. */
+    uint64_t b = arg >> SPAN_BITS, n = (arg & ((1u << SPAN_BITS) - 1)) + 1;
+    /* The stream may have passed these blocks while the job waited in the
+     * queue (slow network): fetching them now would only evict useful blocks. */
     pthread_mutex_lock(&r->mu);
-    bool passed = r->window && (b + 1) * r->block_size <= r->next_off;
+    bool passed = r->window && (b + n) * r->block_size <= r->next_off;
     pthread_mutex_unlock(&r->mu);
     if (passed)
         return;
-    int rc = mrap_block_cache_fill(r->cache, &id, block_len(r, b), r->fetch, r->fetch_ctx);
-    if (rc) {
-        /* Not fatal: the read that needs the block fetches it and reports. */
-        MRAP_DEBUG("cache", "read-ahead of %s block %llu failed: %s", r->key, (unsigned long long)b,
-                   strerror(-rc));
-        pthread_mutex_lock(&r->mu);
-        r->st.prefetch_errors++;
-        pthread_mutex_unlock(&r->mu);
-    }
+    /* A reader may have fetched the ends meanwhile: trim them. */
+    while (n && cached(r, b))
+        b++, n--;
+    while (n && cached(r, b + n - 1))
+        n--;
+    if (n == 0)
+        return;
+    struct span s = {.r = r, .first = b, .n = n};
+    struct mrap_block_id id = {.key = r->key, .etag = r->etag, .index = b};
+    int rc = mrap_block_cache_fill(r->cache, &id, block_len(r, b), span_fetch, &s);
+    if (rc)
+        note_prefetch_error(r, b, rc);
+    free(s.data);
 }
 
 /* Hands blocks [from, until) to the workers, skipping those already in memory;
@@ -72,13 +150,18 @@ static void prefetch_job(void *owner, uint64_t b)
 static uint64_t schedule_locked(struct mrap_reader *r, uint64_t from, uint64_t until)
 {
     uint64_t b = from;
-    for (; b < until; b++) {
-        struct mrap_block_id id = {.key = r->key, .etag = r->etag, .index = b};
-        if (mrap_block_cache_contains(r->cache, &id))
+    while (b < until) {
+        if (cached(r, b)) {
+            b++;
             continue;
-        if (mrap_workers_submit(r->workers, r, b, prefetch_job) != 0)
+        }
+        uint64_t n = 1;
+        while (n < r->span && b + n < until && !cached(r, b + n))
+            n++;
+        if (mrap_workers_submit(r->workers, r, JOB_ARG(b, n), prefetch_job) != 0)
             break;
-        r->st.prefetch_submitted++;
+        r->st.prefetch_submitted += n;
+        b += n;
     }
     return b;
 }
@@ -131,7 +214,8 @@ static bool plan(struct mrap_reader *r, uint64_t off, uint64_t end, uint64_t fir
         r->last_block = last;
     }
     if (off > r->next_off && r->workers) /* skipped ahead: what lies behind is not needed */
-        r->st.prefetch_cancelled += mrap_workers_cancel(r->workers, r, first, UINT64_MAX);
+        r->st.prefetch_cancelled +=
+            mrap_workers_cancel(r->workers, r, JOB_ARG(first, 1), UINT64_MAX);
     if (end > r->next_off)
         r->next_off = end;
     if (r->workers) {
@@ -139,7 +223,12 @@ static bool plan(struct mrap_reader *r, uint64_t off, uint64_t end, uint64_t fir
         if (until > r->nblocks)
             until = r->nblocks;
         uint64_t from = r->ra_next > last + 1 ? r->ra_next : last + 1;
-        if (from < until)
+        /* Once the window is wide, wait until a whole span is due (the window
+         * keeps the stream fed meanwhile); a small window or the end of the
+         * file are scheduled at once. */
+        bool due = until - from >= r->span || until == r->nblocks ||
+                   r->window < 2 * r->span * bs;
+        if (from < until && due)
             r->ra_next = schedule_locked(r, from, until);
     }
     pthread_mutex_unlock(&r->mu);
@@ -213,6 +302,9 @@ int mrap_reader_new(const struct mrap_reader_opts *opts, struct mrap_reader **ou
     if (w < r->block_size)
         w = r->block_size;
     r->max_window = w;
+    r->span = opts->span_blocks ? opts->span_blocks : MRAP_READER_SPAN_DEFAULT;
+    if (r->span > 1u << SPAN_BITS)
+        r->span = 1u << SPAN_BITS;
     r->st.max_window_bytes = w;
     pthread_mutex_init(&r->mu, NULL);
     *out = r;

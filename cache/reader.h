@@ -37,6 +37,7 @@
 #include "cache/workers.h"
 
 #define MRAP_READER_MAX_WINDOW_DEFAULT ((size_t)256 << 20)
+#define MRAP_READER_SPAN_DEFAULT 4u
 
 struct mrap_reader_opts {
     struct mrap_block_cache *cache; /* borrowed; outlives the reader */
@@ -47,6 +48,8 @@ struct mrap_reader_opts {
     mrap_cache_fetch_fn fetch;      /* called from the reading and worker threads */
     void *fetch_ctx;                /* borrowed until mrap_reader_destroy() returns */
     size_t max_window_bytes;        /* 0: MRAP_READER_MAX_WINDOW_DEFAULT */
+    unsigned span_blocks;           /* blocks one read-ahead fetch may cover, 1..16;
+                                     * 0: MRAP_READER_SPAN_DEFAULT */
 };
 
 struct mrap_reader_stats {

@@ -124,6 +124,7 @@ int mrap_fs_abort_stale_uploads(struct mrap_s3_client *s3, const char *prefix, d
 
 /* The read cache (fs/readcache.c): per-mount setup and a reader per open file. */
 int mrap_fs_readcache_init(struct mrap_fs *fs);
+void mrap_fs_readcache_start(struct mrap_fs *fs); /* threads: from the session's init */
 void mrap_fs_readcache_cleanup(struct mrap_fs *fs);
 int mrap_fs_reader_open(struct mrap_fs *fs, struct mrap_open_file *fh);
 void mrap_fs_reader_close(struct mrap_open_file *fh);

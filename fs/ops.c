@@ -427,7 +427,7 @@ static void mrap_fs_init_conn(void *userdata, struct fuse_conn_info *conn)
     if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
         conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
     conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
-    (void)userdata;
+    mrap_fs_readcache_start(userdata);
 }
 
 static const struct fuse_lowlevel_ops ops = {

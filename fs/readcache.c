@@ -12,6 +12,10 @@
  * (written remotely or by this mount) never meets the old version's blocks;
  * those simply age out of the LRU.
  *
+ * Why the threads start in the session's init callback, not at mount: without
+ * -f the process forks to detach after mounting (fuse_daemonize), and threads
+ * do not survive a fork; init runs in the process that serves the mount.
+ *
  * Why half of --max-connections read-ahead threads: the other half stays free
  * for the reads a process is blocked on and for uploads, so a large sequential
  * read cannot starve everything else of connections.
@@ -71,10 +75,16 @@ int mrap_fs_readcache_init(struct mrap_fs *fs)
         .capacity_bytes = (size_t)cfg->memory_cache_mib * MIB,
         .disk = fs->disk_cache,
     };
-    if ((rc = mrap_block_cache_new(&bo, &fs->blocks)))
-        return rc;
-    unsigned threads = cfg->max_connections / 2;
-    return mrap_workers_new(threads < 2 ? 2 : threads, 0, &fs->readahead);
+    return mrap_block_cache_new(&bo, &fs->blocks);
+}
+
+void mrap_fs_readcache_start(struct mrap_fs *fs)
+{
+    unsigned threads = fs->cfg->max_connections / 2;
+    int rc = mrap_workers_new(threads < 2 ? 2 : threads, 0, &fs->readahead);
+    if (rc)
+        mrap_log(MRAP_LOG_WARN, "cache", "no read-ahead threads (%s): reads fetch only what "
+                 "they need", strerror(-rc));
 }
 
 void mrap_fs_readcache_cleanup(struct mrap_fs *fs)
@@ -111,6 +121,17 @@ int mrap_fs_reader_open(struct mrap_fs *fs, struct mrap_open_file *fh)
 
 void mrap_fs_reader_close(struct mrap_open_file *fh)
 {
+    if (fh->reader) {
+        struct mrap_reader_stats st;
+        mrap_reader_get_stats(fh->reader, &st);
+        MRAP_DEBUG("cache", "%s: %llu sequential reads, %llu seeks, %llu blocks read ahead "
+                   "(%llu withdrawn, %llu failed), window %zu of %zu KiB", fh->s3_key,
+                   (unsigned long long)st.sequential_reads, (unsigned long long)st.seeks,
+                   (unsigned long long)st.prefetch_submitted,
+                   (unsigned long long)st.prefetch_cancelled,
+                   (unsigned long long)st.prefetch_errors, st.window_bytes >> 10,
+                   st.max_window_bytes >> 10);
+    }
     mrap_reader_destroy(fh->reader); /* waits for fetches that borrow fh->src */
     fh->reader = NULL;
 }

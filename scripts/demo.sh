@@ -71,6 +71,19 @@ show "ls -l '$mnt/photos/2026'"
 show "md5sum $mnt/backups/archive-2026-11.tar"
 show "stat -c '%n: %s bytes, modified %y' $mnt/docs/README.md"
 
+step "writing: a new file streams up as it is written and is stored at close"
+show "mkdir -p $mnt/notes"
+show "cp /etc/os-release $mnt/notes/os-release.txt"
+show "dd if=/dev/urandom of=$mnt/notes/random.bin bs=1M count=20 status=none"
+show "ls -l $mnt/notes"
+show "cmp /etc/os-release $mnt/notes/os-release.txt && echo 'read back: identical'"
+show "mv $mnt/notes/random.bin $mnt/notes/renamed.bin || true   # an MRAP has no CopyObject"
+
+step "managing the MRAP with mrapctl (S3 Control, SigV4), and a presigned SigV4A URL"
+export AWS_ENDPOINT_URL=http://localhost:$port
+show "$root/build/mrapctl routes arn:aws:s3::111122223333:accesspoint/$alias"
+show "curl -s \"\$($root/build/mrapctl presign $alias hello.txt --expires 300)\""
+
 step "what it cost, from the emulator's request accounting"
 show "curl -s $admin/stats; echo"
 

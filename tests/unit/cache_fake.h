@@ -27,6 +27,7 @@ struct fake {
     pthread_cond_t cv;
     /* under mu */
     unsigned calls;
+    uint64_t bytes; /* asked for, over all calls */
     uint64_t log[FAKE_LOG_MAX]; /* offsets fetched, in call order */
     size_t nlog;
     int fail_errno; /* returned by the next fail_calls calls */
@@ -73,6 +74,7 @@ static inline int fake_fetch(void *ctx, uint64_t off, size_t len, char *buf, siz
     struct fake *f = ctx;
     pthread_mutex_lock(&f->mu);
     f->calls++;
+    f->bytes += len;
     if (f->nlog < FAKE_LOG_MAX)
         f->log[f->nlog++] = off;
     if (off >= f->size || len > f->size - off)

@@ -92,7 +92,8 @@ static void test_end_to_end(struct mrap_s3_client *s3, struct server *srv)
                                   .fetch = mrap_cache_s3_fetch,
                                   .fetch_ctx = &src,
                                   /* small, so read-ahead stays far from the tail */
-                                  .max_window_bytes = 2 * BS};
+                                  .max_window_bytes = 2 * BS,
+                                  .span_blocks = 1}; /* one GET per block: checked below */
     CHECK_INT(mrap_reader_new(&ro, &r), 0);
 
     /* The first half, sequentially in 32 KiB reads. */
