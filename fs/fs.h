@@ -27,6 +27,8 @@ struct mrap_block_cache; /* read blocks in memory (cache/block_cache.c) */
 struct mrap_disk_cache;  /* and on disk, with --cache (cache/disk_cache.c) */
 struct mrap_workers;     /* read-ahead threads (cache/workers.c) */
 struct mrap_reader;      /* one open file's reads (cache/reader.c) */
+struct mrap_xattr_cache; /* rendered object attributes (fs/xattr_cache.c) */
+struct mrap_s3_control;  /* S3 Control, for the root's routes (s3/control.h) */
 
 struct mrap_fs {
     const struct mrap_fs_config *cfg;
@@ -41,6 +43,11 @@ struct mrap_fs {
     struct mrap_disk_cache *disk_cache; /* NULL without --cache */
     struct mrap_workers *readahead;
     atomic_bool setattr_warned; /* the EPERM of chmod/chown/utimens was explained once */
+    struct mrap_xattr_cache *xattrs; /* object attributes shown as xattrs (fs/xattr.c) */
+    /* Borrowed, set by main after mrap_fs_init: NULL unless the mount names an
+     * account (an ARN), which S3 Control needs for user.mrap.routes. */
+    struct mrap_s3_control *control;
+    atomic_bool routes_hint_logged; /* "mount by ARN for routes" was said once */
 };
 
 /* What fi->fh of an open file points to. */

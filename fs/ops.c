@@ -30,6 +30,7 @@
 #include "fs/fs.h"
 #include "fs/wfile.h"
 #include "fs/writers.h"
+#include "fs/xattr.h"
 #include "util/log.h"
 
 void mrap_fs_fill_stat(const struct mrap_fs *fs, uint64_t ino, const struct mrap_inode_attr *a,
@@ -374,9 +375,11 @@ static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         mrap_log(MRAP_LOG_WARN, "fs", "%s changed while open (ETag %s); reopen to read the new "
                  "version", fh->s3_key, fh->etag);
     else if (rc == -ENODATA || (rc && strcmp(err.code, "InvalidObjectState") == 0))
-        mrap_log(MRAP_LOG_WARN, "fs", "%s is archived (storage class %s) and not restored; "
-                 "restore it (RestoreObject) before reading", fh->s3_key,
-                 fh->storage_class[0] ? fh->storage_class : "archive");
+        /* once per key: the kernel retries a failed read, tools read in loops */
+        mrap_fs_warn_once(fs, fh->s3_key,
+                          "is archived and not restored; reads fail with ENODATA until it is: "
+                          "setfattr -n user.s3.restore -v 7 FILE starts a restore, "
+                          "getfattr -n user.s3.restore FILE shows its progress");
     if (rc)
         mrap_fs_reply_errno(req, rc);
     else
@@ -453,6 +456,10 @@ static const struct fuse_lowlevel_ops ops = {
     .readdirplus = mrap_fs_readdirplus,
     .releasedir = mrap_fs_releasedir,
     .statfs = mrap_fs_statfs,
+    .setxattr = mrap_fs_setxattr,
+    .getxattr = mrap_fs_getxattr,
+    .listxattr = mrap_fs_listxattr,
+    .removexattr = mrap_fs_removexattr,
 };
 
 const struct fuse_lowlevel_ops *mrap_fs_lowlevel_ops(void)

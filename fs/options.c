@@ -65,6 +65,9 @@ static const struct opt_def opt_table[] = {
      "chmod/chown/utimens of stored files succeed without effect (default: EPERM)"},
     {"abort-stale-uploads", 0, OPT_SECONDS, OFF(abort_stale_uploads_s),
      "at mount, abort multipart uploads under the prefix older than SECONDS (0: all)"},
+    {"allow-retention-bypass", 0, OPT_FLAG, OFF(allow_retention_bypass),
+     "setting user.s3.retention may shorten or remove a GOVERNANCE retention (sends "
+     "x-amz-bypass-governance-retention)"},
     {"debug", 'd', OPT_FLAG, OFF(debug), "log one line per S3 request"},
     {"debug-fuse", 0, OPT_FLAG, OFF(fuse_debug), "libfuse's own request trace"},
 };
@@ -340,6 +343,7 @@ static int finish(struct mrap_fs_config *cfg, char *err, size_t errlen)
             e = getenv("AWS_ENDPOINT_URL");
         if (e && *e && !(cfg->endpoint_url = strdup(e)))
             return -ENOMEM;
+        cfg->endpoint_url_from_env = cfg->endpoint_url != NULL;
     }
     if (!cfg->ca_bundle) {
         const char *e = getenv("AWS_CA_BUNDLE");
