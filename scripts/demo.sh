@@ -60,7 +60,8 @@ step "the emulator checks signatures as AWS does: an unsigned request is refused
 show "curl -s http://$alias.localhost:$port/hello.txt | head -c 200; echo"
 
 step "mounting with mrapfs (every request signed with SigV4A, region set *)"
-show "$root/build/mrapfs --endpoint-url http://localhost:$port --log-file $dir/mrapfs.log $alias $mnt"
+arn=arn:aws:s3::111122223333:accesspoint/$alias
+show "$root/build/mrapfs --endpoint-url http://localhost:$port --log-file $dir/mrapfs.log $arn $mnt"
 for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
 
 step "ordinary shell tools on the mount"
@@ -79,9 +80,17 @@ show "ls -l $mnt/notes"
 show "cmp /etc/os-release $mnt/notes/os-release.txt && echo 'read back: identical'"
 show "mv $mnt/notes/random.bin $mnt/notes/renamed.bin || true   # an MRAP has no CopyObject"
 
+step "object metadata as extended attributes (tagging, legal hold, ...; routes on the root)"
+show "setfattr -n user.s3.tag.project -v demo $mnt/hello.txt"
+show "setfattr -n user.s3.legal-hold -v ON $mnt/notes/os-release.txt"
+show "getfattr --absolute-names -d -m - $mnt/hello.txt"
+show "rm $mnt/notes/os-release.txt || true   # under legal hold"
+show "setfattr -n user.s3.legal-hold -v OFF $mnt/notes/os-release.txt && rm $mnt/notes/os-release.txt && echo removed"
+show "getfattr --absolute-names -n user.mrap.routes --only-values $mnt; echo"
+
 step "managing the MRAP with mrapctl (S3 Control, SigV4), and a presigned SigV4A URL"
 export AWS_ENDPOINT_URL=http://localhost:$port
-show "$root/build/mrapctl routes arn:aws:s3::111122223333:accesspoint/$alias"
+show "$root/build/mrapctl routes $arn"
 show "curl -s \"\$($root/build/mrapctl presign $alias hello.txt --expires 300)\""
 
 step "what it cost, from the emulator's request accounting"
