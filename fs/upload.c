@@ -62,7 +62,10 @@ struct mrap_upload {
 
 int mrap_part_buf_init(struct mrap_part_buf *b, size_t cap)
 {
-    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* MAP_POPULATE: the buffer is about to be filled whole; one call faults
+     * every page in instead of one page fault per 4 KiB of written data. */
+    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
     if (p == MAP_FAILED)
         return -ENOMEM;
     b->data = p;
