@@ -320,7 +320,10 @@ fail:
     return rc;
 }
 
-/* ListParts must show exactly our parts before we complete. */
+/* ListParts must show exactly our parts before we complete. Some S3-compatible
+ * servers do not implement ListParts (s3rver answers 405); there the check is
+ * skipped, since each part's ETag and CRC32C were already checked when it was
+ * sent and CompleteMultipartUpload checks the list again on the server. */
 static int check_listed(struct mrap_upload *u)
 {
     struct mrap_s3_part_list listed;
@@ -328,6 +331,11 @@ static int check_listed(struct mrap_upload *u)
     memset(&listed, 0, sizeof(listed));
     memset(&err, 0, sizeof(err));
     int rc = mrap_s3_mpu_list_all_parts(u->s3, u->key, u->upload_id, &listed, &err);
+    if (rc == -ENOTSUP) {
+        mrap_log(MRAP_LOG_INFO, "write", "%s: the server does not implement ListParts (%s); "
+                 "completing on the parts' own checks", u->key, err.code);
+        return 0;
+    }
     if (rc) {
         log_failure(u, "ListParts", rc, &err);
         return rc;
