@@ -56,7 +56,8 @@ static const struct opt_def opt_table[] = {
      "directory for staging files (/var/tmp/mrapfs-<uid>); when given, also a disk block cache"},
     {"max-memory-cache", 0, OPT_UINT, OFF(memory_cache_mib), "MiB of read blocks kept in memory (256)"},
     {"max-cache-size", 0, OPT_UINT, OFF(disk_cache_mib),
-     "MiB of read blocks kept on disk under <cache>/blocks (1024; leaves 5 % of the disk free)"},
+     "MiB of read blocks kept on disk under <cache>/blocks (1024; 0: none; leaves 5 % of "
+     "the disk free)"},
     {"max-read-ahead", 0, OPT_UINT, OFF(read_ahead_mib),
      "MiB a sequential reader fetches ahead, at most (256; at most half the memory cache)"},
     {"max-staging-size", 0, OPT_SIZE, OFF(max_staging_bytes),
@@ -331,6 +332,7 @@ static void set_defaults(struct mrap_fs_config *cfg)
     cfg->max_staging_bytes = 10ull << 30;
     cfg->abort_stale_uploads_s = -1;
     cfg->memory_cache_mib = 256;
+    cfg->disk_cache_mib = UINT_MAX; /* not given */
     cfg->read_ahead_mib = 256;
 }
 
@@ -381,9 +383,11 @@ static int finish(struct mrap_fs_config *cfg, char *err, size_t errlen)
         set_err(err, errlen, "--max-read-ahead must be at least 1 MiB");
         return -EINVAL;
     }
-    /* A disk tier only when asked for: --cache or --max-cache-size given. */
-    cfg->disk_cache_enabled = cfg->cache_dir || cfg->disk_cache_mib;
-    if (!cfg->disk_cache_mib)
+    /* A disk tier only when asked for (--cache or --max-cache-size given), and
+     * never with --max-cache-size 0 (e.g. a small --cache kept for staging). */
+    cfg->disk_cache_enabled =
+        (cfg->cache_dir || cfg->disk_cache_mib != UINT_MAX) && cfg->disk_cache_mib != 0;
+    if (cfg->disk_cache_mib == UINT_MAX)
         cfg->disk_cache_mib = 1024;
     if (!cfg->cache_dir &&
         asprintf(&cfg->cache_dir, "/var/tmp/mrapfs-%u", (unsigned)getuid()) < 0) {
