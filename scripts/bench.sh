@@ -94,7 +94,7 @@ mount_fs() { # TOOL -> mounts $dir/mnt, sets fs_pid, sets base (the folder holdi
       RCLONE_CONFIG_EMU_ENDPOINT="http://localhost:$port" RCLONE_CONFIG_EMU_REGION=us-east-1 \
       RCLONE_CONFIG_EMU_ACCESS_KEY_ID=$ak RCLONE_CONFIG_EMU_SECRET_ACCESS_KEY=$sk \
       RCLONE_CONFIG_EMU_FORCE_PATH_STYLE=true \
-        rclone mount "emu:$bucket" "$mnt" --daemon --vfs-cache-mode writes \
+        env -u AWS_CA_BUNDLE rclone mount "emu:$bucket" "$mnt" --daemon --vfs-cache-mode writes \
         --cache-dir "$dir/cache/rclone" --log-file "$dir/rclone.log"
       fs_pid=$(pgrep -f "rclone mount emu:$bucket" | head -1) ;;
   esac
@@ -104,7 +104,7 @@ mount_fs() { # TOOL -> mounts $dir/mnt, sets fs_pid, sets base (the folder holdi
 
 run_fs() {
   local tool=$1 b=$dir/mnt/bench t0 t1
-  mount_fs "$tool"
+  mount_fs "$tool" || return 1
   begin; t0=$(now); ls -l "$b/flat" >/dev/null; t1=$(now)
   row "ls -l, 10,000 files" "$tool" "$(secs "$t0" "$t1")"
   begin; t0=$(now); find "$b/tree" >/dev/null; t1=$(now)
