@@ -171,6 +171,38 @@ out:
     return rc;
 }
 
+/*
+ * One LIST page (1,000 keys) of directory `dir` refreshes the attributes of the
+ * files the table already knows there; see mrap_inode_claim_relist. Errors are
+ * not reported: the per-name lookup that follows decides.
+ */
+static void relist_dir(struct mrap_fs *fs, uint64_t dir)
+{
+    struct mrap_inode_info di;
+    struct mrap_s3_list_page pg;
+    if (mrap_inode_get(fs->inodes, dir, &di) != 0)
+        return;
+    char *key = mrap_fs_s3_key(fs, di.key), *prefix = NULL;
+    if (key && asprintf(&prefix, "%s%s", key, di.key[0] ? "/" : "") < 0)
+        prefix = NULL;
+    free(key);
+    mrap_inode_info_cleanup(&di);
+    struct mrap_s3_list_opts lo = {.prefix = prefix, .delimiter = "/", .max_keys = 1000};
+    if (prefix && mrap_s3_list_objects(fs->s3, &lo, &pg, NULL) == 0) {
+        size_t plen = strlen(prefix);
+        for (size_t i = 0; i < pg.n_objects; i++) {
+            const char *name = pg.objects[i].key + plen;
+            if (!mrap_fs_name_valid(name, strlen(name)) || strchr(name, '/'))
+                continue;
+            struct mrap_inode_attr a;
+            mrap_fs_attr_from_entry(&pg.objects[i], &a);
+            mrap_inode_refresh_file(fs->inodes, dir, name, &a);
+        }
+        mrap_s3_list_page_cleanup(&pg);
+    }
+    free(prefix);
+}
+
 void mrap_fs_reply_errno(fuse_req_t req, int rc)
 {
     fuse_reply_err(req, rc < 0 ? -rc : EIO);
@@ -191,7 +223,13 @@ static void mrap_fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         fuse_reply_err(req, ENOENT);
         return;
     }
-    if (mrap_inode_find_fresh(fs->inodes, parent, name, &found, 1) == 0) {
+    bool fresh = mrap_inode_find_fresh(fs->inodes, parent, name, &found, 1) == 0;
+    if (!fresh && mrap_inode_stale_file(fs->inodes, parent, name) &&
+        mrap_inode_claim_relist(fs->inodes, parent)) {
+        relist_dir(fs, parent);
+        fresh = mrap_inode_find_fresh(fs->inodes, parent, name, &found, 1) == 0;
+    }
+    if (fresh) {
         mrap_fs_fill_stat(fs, found.ino, &found.attr, &e.attr);
         e.ino = found.ino;
         mrap_inode_info_cleanup(&found);
