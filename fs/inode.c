@@ -19,9 +19,9 @@ struct node {
     char *name;
     char *key;
     struct mrap_inode_attr attr;
-    double fresh_until; /* monotonic seconds */
+    double fresh_until;    /* monotonic seconds */
     double relisted_until; /* directories: a lookup re-listed it; not again before this */
-    unsigned held;      /* write handles: held attributes are always fresh */
+    unsigned held;         /* write handles: held attributes are always fresh */
     uint64_t nlookup;
     bool attached; /* present in the (parent, name) index */
     char opened_etag[MRAP_S3_ETAG_MAX];

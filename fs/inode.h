@@ -37,7 +37,7 @@ struct mrap_inode_info {
     uint64_t parent;
     char *key; /* key relative to the mount prefix; "" for the root; no trailing '/' */
     struct mrap_inode_attr attr;
-    bool fresh; /* attributes younger than the metadata TTL */
+    bool fresh;                         /* attributes younger than the metadata TTL */
     char opened_etag[MRAP_S3_ETAG_MAX]; /* ETag at the last open, for keep_cache */
 };
 

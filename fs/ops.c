@@ -5,8 +5,8 @@
  * entry with its attributes, so `ls -l` costs one LIST per 1,000 entries and
  * no HEAD. A cold lookup (a path nobody listed) is one LIST by prefix "name"
  * with delimiter "/": a common prefix "name/" makes it a directory (which wins
- * over an object of the same name), else the key "name" makes it a file. Attributes are trusted for the metadata TTL and
- * revalidated after it, so a file replaced remotely is seen within the TTL.
+ * over an object of the same name), else the key "name" makes it a file. Attributes are trusted for
+ * the metadata TTL and revalidated after it, so a file replaced remotely is seen within the TTL.
  *
  * An open file pins the ETag it saw; every ranged GET carries If-Match, so a
  * read never mixes bytes of two versions: if the object changes underneath,
@@ -133,8 +133,8 @@ static int resolve(struct mrap_fs *fs, const char *inode_key, struct mrap_inode_
         free(s3_key);
         return -ENOMEM;
     }
-    struct mrap_s3_list_opts lo = {.prefix = s3_key, .delimiter = "/",
-                                   .max_keys = RESOLVE_PAGE_KEYS};
+    struct mrap_s3_list_opts lo = {
+        .prefix = s3_key, .delimiter = "/", .max_keys = RESOLVE_PAGE_KEYS};
     int rc = mrap_s3_list_objects(fs->s3, &lo, &pg, NULL);
     if (rc)
         goto out;
@@ -410,8 +410,10 @@ static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                         : mrap_s3_get_range(fs->s3, fh->s3_key, (uint64_t)off, size, NULL, buf,
                                             &got, &err);
     if (rc == -ESTALE)
-        mrap_log(MRAP_LOG_WARN, "fs", "%s changed while open (ETag %s); reopen to read the new "
-                 "version", fh->s3_key, fh->etag);
+        mrap_log(MRAP_LOG_WARN, "fs",
+                 "%s changed while open (ETag %s); reopen to read the new "
+                 "version",
+                 fh->s3_key, fh->etag);
     else if (rc == -ENODATA || (rc && strcmp(err.code, "InvalidObjectState") == 0))
         /* once per key: the kernel retries a failed read, tools read in loops */
         mrap_fs_warn_once(fs, fh->s3_key,
