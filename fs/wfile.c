@@ -448,6 +448,22 @@ static int commit_locked(struct mrap_wfile *w)
         if (rc)
             return fail(w, rc);
     }
+    if (is_unlinked(w)) {
+        /* Unlinked while the upload was in flight (a release commits after
+         * close returned, so `: > f; rm f` can race with it): unlink's own
+         * DeleteObject may have gone first, so this delete makes the outcome
+         * the one the unlink asked for. Either way the file is gone. */
+        struct mrap_s3_error err;
+        memset(&err, 0, sizeof(err));
+        if (mrap_s3_delete_object(w->fs->s3, w->s3_key, &err) != 0)
+            mrap_log(MRAP_LOG_WARN, "write",
+                     "%s was unlinked while being stored and could not "
+                     "be deleted afterwards (%s); delete it again",
+                     w->s3_key, err.code);
+        w->dirty = false;
+        unclaim(w);
+        return 0;
+    }
     struct mrap_inode_attr a;
     memset(&a, 0, sizeof(a));
     a.size = w->size;

@@ -204,6 +204,21 @@ def test_dup2_then_close_before_writing_keeps_the_old_object(emulator, make_moun
     assert wait_until(lambda: stored(emulator, "dup/empty") == b"", timeout=10)
 
 
+def test_empty_file_unlinked_right_after_close_stays_gone(emulator, make_mount, tmp_path):
+    """An untouched file is stored at release, which may run after close has
+    returned and the unlink has been sent: it must not reappear."""
+    m = mount(make_mount, emulator, tmp_path)
+    for i in range(40):
+        path = m.path("gone", "e%02d" % i)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb"):
+            pass
+        os.unlink(path)
+    time.sleep(1)  # let every release finish
+    left = [i for i in range(40) if stored(emulator, "gone/e%02d" % i) is not None]
+    assert left == [], left
+
+
 def test_truncate(emulator, make_mount, tmp_path):
     m = mount(make_mount, emulator, tmp_path)
     with open(m.path("t.bin"), "wb") as f:
