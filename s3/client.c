@@ -346,10 +346,10 @@ int mrap_s3_execute(struct mrap_s3_client *c, const struct mrap_s3_request *req,
             fill_error(err, trc, resp);
         if (c->debug_requests) {
             const char *id = mrap_http_headers_get(&resp->headers, "x-amz-request-id");
-            mrap_log(MRAP_LOG_DEBUG, "s3", "%s %s%s%s -> %ld %s bytes=%zu %.1fms id=%s attempt=%u",
+            const char *why = trc < 0 ? resp->curl_error : err->code;
+            mrap_log(MRAP_LOG_DEBUG, "s3", "%s %s%s%s -> %ld%s%s bytes=%zu %.1fms id=%s attempt=%u",
                      req->method, mrap_buf_str(&path), query.len ? "?" : "",
-                     mrap_buf_str(&query), trc < 0 ? 0L : resp->status,
-                     trc < 0 ? resp->curl_error : err->code,
+                     mrap_buf_str(&query), trc < 0 ? 0L : resp->status, why[0] ? " " : "", why,
                      resp->sink ? resp->sink_len : resp->body.len, elapsed_ms(&t0),
                      id ? id : "-", attempt);
         }

@@ -6,6 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/deps.sh
+bash scripts/test-tools.sh
 bash scripts/build.sh
 export MRAP_BUILD_DIR=${MRAP_BUILD_DIR:-$root/build}
 

@@ -378,6 +378,57 @@ static void test_complete_refusals(void)
     mrap_s3_client_destroy(c);
 }
 
+/* The largest upload S3 allows: 10,000 parts in one Complete body. */
+static void test_complete_10000_parts(void)
+{
+    struct mrap_s3_part *p = calloc(MRAP_S3_MAX_PARTS + 1, sizeof(*p));
+    static char result[1024];
+    char etag[MRAP_S3_ETAG_MAX], crc[9];
+    if (!p) {
+        CHECK(false, "memory for 10,001 parts");
+        return;
+    }
+    uint32_t composite = 0;
+    for (unsigned i = 0; i <= MRAP_S3_MAX_PARTS; i++) {
+        p[i].part_number = i + 1;
+        p[i].md5[0] = (unsigned char)i;
+        p[i].md5[1] = (unsigned char)(i >> 8);
+        char hex[33];
+        mrap_s3_op_hex(p[i].md5, 16, hex);
+        snprintf(p[i].etag, sizeof(p[i].etag), "\"%s\"", hex);
+        p[i].crc32c = i * 2654435761u;
+        p[i].has_crc32c = true;
+        unsigned char be[4] = {(unsigned char)(p[i].crc32c >> 24),
+                               (unsigned char)(p[i].crc32c >> 16),
+                               (unsigned char)(p[i].crc32c >> 8), (unsigned char)p[i].crc32c};
+        if (i < MRAP_S3_MAX_PARTS)
+            composite = mrap_crc32c(composite, be, 4);
+    }
+    mrap_s3_mpu_expected_etag(p, MRAP_S3_MAX_PARTS, etag);
+    CHECK(strlen(etag) == 40 && strcmp(etag + 33, "-10000\"") == 0, "ETag of 10,000 parts: %s",
+          etag);
+    mrap_crc32c_base64(composite, crc);
+    snprintf(result, sizeof(result),
+             "<CompleteMultipartUploadResult><ETag>%s</ETag><ChecksumCRC32C>%s-10000"
+             "</ChecksumCRC32C></CompleteMultipartUploadResult>",
+             etag, crc);
+    struct fake_reply ok[] = {{.status = 200, .body = result}};
+    struct fake_s3 f;
+    fake_init(&f, ok, 1);
+    struct mrap_s3_client *c = fake_client(&f);
+    CHECK_INT(mrap_s3_mpu_complete(c, "k", "id", p, MRAP_S3_MAX_PARTS, NULL, NULL), 0);
+    size_t n = 0;
+    for (const char *q = f.sent[0].body; (q = strstr(q, "<Part>")); q++)
+        n++;
+    CHECK_INT(n, MRAP_S3_MAX_PARTS);
+    CHECK(strstr(f.sent[0].body, "<PartNumber>10000</PartNumber>") != NULL, "last part sent");
+    CHECK_INT(mrap_s3_mpu_complete(c, "k", "id", p, MRAP_S3_MAX_PARTS + 1, NULL, NULL), -EINVAL);
+    CHECK_INT(f.n_sent, 1);
+    fake_cleanup(&f);
+    mrap_s3_client_destroy(c);
+    free(p);
+}
+
 static void test_abort(void)
 {
     static const struct fake_reply replies[] = {{.status = 204},
@@ -406,6 +457,7 @@ int main(void)
         test_complete_request,
         test_complete_answers,
         test_complete_refusals,
+        test_complete_10000_parts,
         test_abort,
     };
     return fake_main(tests, sizeof(tests) / sizeof(tests[0]));
