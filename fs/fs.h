@@ -10,6 +10,7 @@
 #define FUSE_USE_VERSION 34
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "fs/inode.h"
@@ -31,6 +32,7 @@ struct mrap_fs {
     struct mrap_writers *writers;
     struct mrap_staging *staging; /* NULL on a read-only mount */
     struct mrap_upload_pool *uploads;
+    atomic_bool setattr_warned; /* the EPERM of chmod/chown/utimens was explained once */
 };
 
 /* What fi->fh of an open file points to. */

@@ -320,10 +320,15 @@ void mrap_fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_s
             if (setattr_is_noop(fs, &info.attr, attr, to_set) || fs->cfg->ignore_setattr) {
                 rc = 0;
             } else {
-                mrap_fs_warn_once(fs, info.key[0] ? info.key : "/",
-                                  "chmod/chown/utimens refused (EPERM): a stored object's "
-                                  "metadata cannot change without a copy; mount with "
-                                  "--ignore-setattr to accept and ignore such changes");
+                /* once per mount: rsync -a or cp -a would otherwise log every file */
+                if (!atomic_exchange(&fs->setattr_warned, true))
+                    mrap_log(MRAP_LOG_WARN, "fs",
+                             "chmod/chown/utimens of \"%s\" refused (EPERM): a stored "
+                             "object's metadata cannot change without a copy; mount with "
+                             "--ignore-setattr to accept and ignore such changes (logged once)",
+                             info.key[0] ? info.key : "/");
+                else
+                    MRAP_DEBUG("fs", "chmod/chown/utimens of \"%s\" refused", info.key);
                 rc = -EPERM;
             }
         }

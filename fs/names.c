@@ -117,6 +117,7 @@ int mrap_fs_init(struct mrap_fs *fs, const struct mrap_fs_config *cfg, struct mr
     memset(fs, 0, sizeof(*fs));
     fs->cfg = cfg;
     fs->s3 = s3;
+    atomic_init(&fs->setattr_warned, false);
     clock_gettime(CLOCK_REALTIME, &fs->mount_time);
     fs->inodes = mrap_inode_table_new(cfg->metadata_ttl_s, fs->mount_time);
     fs->warned = warned_new();
