@@ -1,0 +1,203 @@
+"""What a crash or a full disk leaves behind: nothing reported written that is not stored.
+
+1. mrapfs killed with SIGKILL in the middle of a 200 MiB multipart upload: no
+   object appears, the upload stays visible in ListMultipartUploads (S3 keeps
+   it; nobody is left to abort it), and the next mount with
+   --abort-stale-uploads 0 aborts it. The data to write comes from a generated
+   file through a pipe into dd, so that the kill lands deterministically after
+   the emulator has counted two UploadPart and before the file is complete.
+2. A staging directory on a full filesystem (a small tmpfs): an append or an
+   in-place edit of a 20 MiB object, which needs the object staged first,
+   fails with ENOSPC and the stored object is unchanged.
+"""
+import errno
+import hashlib
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import MRAPFS
+from emu_util import MIB, wait_until, xml
+
+pytestmark = pytest.mark.skipif(not os.path.exists(MRAPFS), reason="mrapfs not built")
+
+
+def mount(make_mount, emulator, cache, args=(), warnings=(), name="mnt"):
+    emulator.faults(slowdown_rate=0, internal_error_rate=0, cut_rate=0, latency_ms=0)
+    return make_mount(emulator, args=["--cache", str(cache)] + list(args),
+                      allowed_warnings=warnings, name=name)
+
+
+def generate(path, size, seed):
+    """Writes `size` pseudo-random bytes to path in 1 MiB blocks; returns their MD5."""
+    md5 = hashlib.md5()
+    block = hashlib.sha256(b"%d" % seed).digest() * (MIB // 32)
+    with open(path, "wb") as f:
+        for i in range(0, size, MIB):
+            chunk = (b"%016d" % i + block)[:min(MIB, size - i)]   # every block differs
+            f.write(chunk)
+            md5.update(chunk)
+    return md5.hexdigest()
+
+
+def md5_of(path):
+    md5 = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(MIB), b""):
+            md5.update(chunk)
+    return md5.hexdigest()
+
+
+def head_status(emulator, key):
+    return emulator.client().request("HEAD", key).status
+
+
+def list_uploads(emulator, prefix):
+    """Keys and upload ids under prefix, through the signed ListMultipartUploads call."""
+    r = emulator.client().request("GET", "", query=[("uploads", None), ("prefix", prefix)])
+    assert r.status == 200, r
+    return [(u.findtext("Key"), u.findtext("UploadId")) for u in xml(r).iter("Upload")]
+
+
+def upload_parts(emulator, key, upload_id):
+    r = emulator.client().request("GET", key, query=[("uploadId", upload_id)])
+    assert r.status == 200, r
+    return [int(p.findtext("PartNumber")) for p in xml(r).iter("Part")]
+
+
+def lazy_unmount(path):
+    """A mount whose daemon died answers ENOTCONN; only a lazy unmount clears it."""
+    for cmd in (["fusermount3", "-u", "-z", path], ["umount", "-l", path]):
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        try:
+            os.stat(path)
+            return
+        except OSError as e:
+            if e.errno != errno.ENOTCONN:
+                raise
+
+
+def feed(src, pipe, stop, fed):
+    """Copies src into dd's stdin 1 MiB at a time until told to stop or dd goes away."""
+    try:
+        with open(src, "rb") as f:
+            for chunk in iter(lambda: f.read(MIB), b""):
+                if stop.is_set():
+                    return
+                pipe.write(chunk)
+                pipe.flush()
+                fed[0] += len(chunk)
+    except (BrokenPipeError, ValueError, OSError):
+        pass                                  # dd died with the mount: expected
+
+
+def test_kill_9_mid_upload_leaves_no_object_and_next_mount_aborts(emulator, make_mount,
+                                                                    tmp_path):
+    size = 200 * MIB
+    src = tmp_path / "big.src"
+    digest = generate(src, size, 9)
+    m = mount(make_mount, emulator, tmp_path / "cache", name="m1")
+    os.mkdir(m.path("crash"))
+    emulator.reset_stats()
+    dd = subprocess.Popen(["dd", "of=%s" % m.path("crash", "big.bin"), "bs=1M",
+                           "iflag=fullblock", "status=none"],
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    stop, fed = threading.Event(), [0]
+    feeder = threading.Thread(target=feed, args=(src, dd.stdin, stop, fed), daemon=True)
+    feeder.start()
+    parts = lambda: emulator.stats()["operations"].get("UploadPart", 0)  # noqa: E731
+    started = wait_until(lambda: parts() >= 2, timeout=120)
+    stop.set()                               # the feeder stops: the file cannot complete
+    m.proc.send_signal(signal.SIGKILL)
+    m.proc.wait(timeout=30)
+    try:
+        assert started, "no two UploadPart within 120 s: %r" % emulator.stats()
+        assert fed[0] < size, "the whole file was fed before the kill"
+        feeder.join(timeout=60)
+        dd.stdin.close()
+        dd.wait(timeout=60)
+        assert dd.returncode != 0              # dd learns that its writes went nowhere
+    finally:
+        if dd.poll() is None:
+            dd.kill()
+            dd.wait(timeout=30)
+        lazy_unmount(m.mountpoint)
+    assert m.proc.returncode == -signal.SIGKILL
+    assert head_status(emulator, "crash/big.bin") == 404
+    ups = list_uploads(emulator, "crash/")
+    assert [k for k, _ in ups] == ["crash/big.bin"], ups
+    assert len(upload_parts(emulator, *ups[0])) >= 2
+
+    # the next mount cleans up what the dead one left
+    m2 = mount(make_mount, emulator, tmp_path / "cache", args=["--abort-stale-uploads", "0"],
+               name="m2")
+    assert list_uploads(emulator, "crash/") == []
+    assert "aborted the upload of crash/big.bin" in m2.output(), m2.output()
+    assert head_status(emulator, "crash/big.bin") == 404
+    assert not os.path.exists(m2.path("crash", "big.bin"))
+    # and the same file written again, completely, arrives whole
+    subprocess.run(["dd", "if=%s" % src, "of=%s" % m2.path("crash", "big.bin"), "bs=1M",
+                    "status=none"], check=True, timeout=600)
+    r = emulator.client().request("GET", "crash/big.bin")
+    assert r.status == 200 and hashlib.md5(r.body).hexdigest() == digest
+    assert md5_of(m2.path("crash", "big.bin")) == digest
+    assert list_uploads(emulator, "crash/") == []
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """An 8 MiB tmpfs, 0700 as the staging directory must be; unmounted afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs for a full staging directory needs root")
+    path = tmp_path / "small-tmpfs"
+    path.mkdir()
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(path)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    if p.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here: %s" % p.stdout.decode(errors="replace"))
+    yield path
+    if subprocess.run(["umount", str(path)], stderr=subprocess.DEVNULL,
+                      timeout=30).returncode != 0:
+        subprocess.run(["umount", "-l", str(path)], timeout=30)
+
+
+def used_bytes(path):
+    st = os.statvfs(path)
+    return (st.f_blocks - st.f_bfree) * st.f_frsize
+
+
+def test_full_staging_directory_gives_enospc_and_keeps_the_object(emulator, make_mount,
+                                                                   small_tmpfs):
+    body = hashlib.sha256(b"staging").digest() * (20 * MIB // 32)
+    c = emulator.client()
+    assert c.request("PUT", "full/obj.bin", body=body).status == 200
+    m = mount(make_mount, emulator, small_tmpfs)
+    for how in ("append", "in-place"):
+        with pytest.raises(OSError) as e:
+            if how == "append":
+                with open(m.path("full", "obj.bin"), "ab") as f:
+                    f.write(b"tail")
+            else:
+                fd = os.open(m.path("full", "obj.bin"), os.O_RDWR)
+                try:
+                    os.pwrite(fd, b"XYZ", 10)
+                finally:
+                    os.close(fd)
+        assert e.value.errno == errno.ENOSPC, (how, e.value)
+        r = c.request("GET", "full/obj.bin")
+        assert r.status == 200 and r.body == body, how
+        with open(m.path("full", "obj.bin"), "rb") as f:
+            assert f.read() == body, how
+        # the half-filled staging file is gone with the failure
+        assert wait_until(lambda: used_bytes(small_tmpfs) < MIB, timeout=10), how
+    assert list_uploads(emulator, "full/") == []
+    # the mount still works: a new file written in order streams without staging
+    with open(m.path("full", "after.txt"), "wb") as f:
+        f.write(b"still writable\n")
+    assert c.request("GET", "full/after.txt").body == b"still writable\n"
+    m.stop()                                  # before the tmpfs goes
