@@ -100,8 +100,10 @@ out:
         fi->fh = (uint64_t)(uintptr_t)fh;
         fi->keep_cache = 0;
         if (fuse_reply_create(req, &e, fi) != 0) {
-            /* the opener went away: the kernel will never release this handle */
+            /* the opener went away: the kernel will never release this handle
+             * nor forget the entry */
             mrap_wfile_release(fh->wr);
+            mrap_inode_forget(fs->inodes, ino, 1);
             free(fh->s3_key);
             free(fh);
         }

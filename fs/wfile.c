@@ -517,6 +517,10 @@ static int commit_locked(struct mrap_wfile *w)
     memset(&a, 0, sizeof(a));
     a.size = w->size;
     clock_gettime(CLOCK_REALTIME, &a.mtime);
+    pthread_mutex_lock(&w->shown.mu);
+    if (w->shown.mtime_set) /* stored as x-amz-meta-mtime: keep showing it */
+        a.mtime = w->shown.mtime;
+    pthread_mutex_unlock(&w->shown.mu);
     memcpy(a.etag, etag, sizeof(a.etag));
     mrap_inode_set_attr(w->fs->inodes, w->ino, &a);
     w->base_size = w->size;

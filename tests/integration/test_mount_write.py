@@ -26,9 +26,11 @@ def rand_bytes(n, seed):
     return random.Random(seed).randbytes(n)
 
 
-def mount(make_mount, emulator, tmp_path, args=(), warnings=(), name="mnt"):
+def mount(make_mount, emulator, tmp_path, args=(), warnings=(), name="mnt", cache=None):
+    """A mount with faults cleared and its own staging directory (shared helper
+    of the test_mount_write* modules)."""
     emulator.faults(slowdown_rate=0, internal_error_rate=0, cut_rate=0, latency_ms=0)
-    cache = tmp_path / (name + "-cache")
+    cache = cache or tmp_path / (name + "-cache")
     return make_mount(emulator, args=["--cache", str(cache)] + list(args),
                       allowed_warnings=warnings, name=name)
 

@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from conftest import MRAPFS
+from test_mount_write import mount  # noqa: E402 - shared helper
 
 pytestmark = pytest.mark.skipif(not os.path.exists(MRAPFS), reason="mrapfs not built")
 
@@ -23,12 +24,6 @@ RENAME = ("rename of",)
 
 def need(tool):
     return pytest.mark.skipif(shutil.which(tool) is None, reason="%s not installed" % tool)
-
-
-def mount(make_mount, emulator, tmp_path, args=(), warnings=(), name="mnt"):
-    emulator.faults(slowdown_rate=0, internal_error_rate=0, cut_rate=0, latency_ms=0)
-    return make_mount(emulator, args=["--cache", str(tmp_path / (name + "-cache"))] + list(args),
-                      allowed_warnings=warnings, name=name)
 
 
 def run(cmd, cwd=None, timeout=300):
