@@ -95,6 +95,43 @@ def feed(src, pipe, stop, fed):
         pass                                  # dd died with the mount: expected
 
 
+def dd_killed_mid_upload(emulator, m, key, src, size, during=None):
+    """Feeds src through a pipe into `dd of=<mount>/key bs=1M`, kills mrapfs with
+    SIGKILL once the emulator has counted two UploadPart (calling during() just
+    before), and clears the dead mount. Returns dd's exit status."""
+    emulator.reset_stats()
+    dd = subprocess.Popen(["dd", "of=%s" % m.path(key), "bs=1M", "iflag=fullblock",
+                           "status=none"],
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    stop, fed = threading.Event(), [0]
+    feeder = threading.Thread(target=feed, args=(src, dd.stdin, stop, fed), daemon=True)
+    feeder.start()
+    parts = lambda: emulator.stats()["operations"].get("UploadPart", 0)  # noqa: E731
+    try:
+        started = wait_until(lambda: parts() >= 2, timeout=120)
+        stop.set()                           # the feeder stops: the file cannot complete
+        if started and during:
+            during()
+        m.proc.send_signal(signal.SIGKILL)
+        m.proc.wait(timeout=30)
+        assert started, "no two UploadPart within 120 s: %r" % emulator.stats()
+        assert fed[0] < size, "the whole file was fed before the kill"
+        feeder.join(timeout=60)
+        dd.stdin.close()
+        dd.wait(timeout=60)
+    finally:
+        if m.proc.poll() is None:
+            m.proc.kill()
+            m.proc.wait(timeout=30)
+        if dd.poll() is None:
+            dd.kill()
+            dd.wait(timeout=30)
+        lazy_unmount(m.mountpoint)
+    assert m.proc.returncode == -signal.SIGKILL
+    return dd.returncode
+
+
 def test_kill_9_mid_upload_leaves_no_object_and_next_mount_aborts(emulator, make_mount,
                                                                     tmp_path):
     size = 200 * MIB
@@ -102,33 +139,7 @@ def test_kill_9_mid_upload_leaves_no_object_and_next_mount_aborts(emulator, make
     digest = generate(src, size, 9)
     m = mount(make_mount, emulator, tmp_path / "cache", name="m1")
     os.mkdir(m.path("crash"))
-    emulator.reset_stats()
-    dd = subprocess.Popen(["dd", "of=%s" % m.path("crash", "big.bin"), "bs=1M",
-                           "iflag=fullblock", "status=none"],
-                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE)
-    stop, fed = threading.Event(), [0]
-    feeder = threading.Thread(target=feed, args=(src, dd.stdin, stop, fed), daemon=True)
-    feeder.start()
-    parts = lambda: emulator.stats()["operations"].get("UploadPart", 0)  # noqa: E731
-    started = wait_until(lambda: parts() >= 2, timeout=120)
-    stop.set()                               # the feeder stops: the file cannot complete
-    m.proc.send_signal(signal.SIGKILL)
-    m.proc.wait(timeout=30)
-    try:
-        assert started, "no two UploadPart within 120 s: %r" % emulator.stats()
-        assert fed[0] < size, "the whole file was fed before the kill"
-        feeder.join(timeout=60)
-        dd.stdin.close()
-        dd.wait(timeout=60)
-        assert dd.returncode != 0              # dd learns that its writes went nowhere
-    finally:
-        if dd.poll() is None:
-            dd.kill()
-            dd.wait(timeout=30)
-        lazy_unmount(m.mountpoint)
-    assert m.proc.returncode == -signal.SIGKILL
-    assert head_status(emulator, "crash/big.bin") == 404
+    assert dd_killed_mid_upload(emulator, m, "crash/big.bin", src, size) != 0
     ups = list_uploads(emulator, "crash/")
     assert [k for k, _ in ups] == ["crash/big.bin"], ups
     assert len(upload_parts(emulator, *ups[0])) >= 2
@@ -138,6 +149,7 @@ def test_kill_9_mid_upload_leaves_no_object_and_next_mount_aborts(emulator, make
                name="m2")
     assert list_uploads(emulator, "crash/") == []
     assert "aborted the upload of crash/big.bin" in m2.output(), m2.output()
+    # nothing of the interrupted file was ever stored, not even an empty object
     assert head_status(emulator, "crash/big.bin") == 404
     assert not os.path.exists(m2.path("crash", "big.bin"))
     # and the same file written again, completely, arrives whole
@@ -147,6 +159,34 @@ def test_kill_9_mid_upload_leaves_no_object_and_next_mount_aborts(emulator, make
     assert r.status == 200 and hashlib.md5(r.body).hexdigest() == digest
     assert md5_of(m2.path("crash", "big.bin")) == digest
     assert list_uploads(emulator, "crash/") == []
+
+
+def test_kill_9_mid_overwrite_keeps_the_old_object(emulator, make_mount, tmp_path):
+    """Overwriting last night's archive with dd: until the new one is complete
+    readers (through S3 and the mount) see the old one, and a crash keeps it."""
+    old = hashlib.sha256(b"last night").digest() * (3 * MIB // 32)
+    c = emulator.client()
+    assert c.request("PUT", "crash/archive.bin", body=old).status == 200
+    size = 64 * MIB
+    src = tmp_path / "new.src"
+    generate(src, size, 10)
+    m = mount(make_mount, emulator, tmp_path / "cache", name="m1")
+    seen = {}
+
+    def during():
+        seen["s3"] = c.request("GET", "crash/archive.bin").body
+        with open(m.path("crash", "archive.bin"), "rb") as f:
+            seen["mount"] = f.read()
+
+    assert dd_killed_mid_upload(emulator, m, "crash/archive.bin", src, size, during) != 0
+    assert seen["s3"] == old, "S3 held %d bytes during the overwrite" % len(seen["s3"])
+    assert seen["mount"] == old, "the mount showed %d bytes" % len(seen["mount"])
+    assert c.request("GET", "crash/archive.bin").body == old
+    m2 = mount(make_mount, emulator, tmp_path / "cache", args=["--abort-stale-uploads", "0"],
+               name="m2")
+    assert list_uploads(emulator, "crash/") == []
+    with open(m2.path("crash", "archive.bin"), "rb") as f:
+        assert f.read() == old
 
 
 @pytest.fixture
