@@ -130,12 +130,10 @@ static int fuse_args_for(const struct mrap_fs_config *cfg, const char *argv0,
     char opts[1200];
     /* --read-only also mounts ro, so the kernel refuses writes with EROFS before
      * they reach us (the callbacks refuse them too). */
-    int n = snprintf(opts, sizeof(opts),
-                     "fsname=mrapfs:%s,subtype=mrapfs%s,default_permissions%s%s%s",
-                     cfg->source, cfg->read_only ? ",ro" : "",
-                     cfg->allow_other ? ",allow_other" : "",
-                     cfg->allow_root ? ",allow_root" : "",
-                     cfg->auto_unmount ? ",auto_unmount" : "");
+    int n =
+        snprintf(opts, sizeof(opts), "fsname=mrapfs:%s,subtype=mrapfs%s,default_permissions%s%s%s",
+                 cfg->source, cfg->read_only ? ",ro" : "", cfg->allow_other ? ",allow_other" : "",
+                 cfg->allow_root ? ",allow_root" : "", cfg->auto_unmount ? ",auto_unmount" : "");
     if (n < 0 || (size_t)n >= sizeof(opts) || strchr(cfg->source, ','))
         return -EINVAL;
     if (fuse_opt_add_arg(args, argv0) || fuse_opt_add_arg(args, "-o") ||

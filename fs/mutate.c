@@ -222,7 +222,8 @@ void mrap_fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_in
     mrap_log(MRAP_LOG_WARN, "fs",
              "rename of \"%s\" to \"%s\" refused (Operation not supported): a Multi-Region "
              "Access Point has no CopyObject, so an object cannot be moved; copy and delete "
-             "instead (for rsync: --inplace)", name, newname);
+             "instead (for rsync: --inplace)",
+             name, newname);
     fuse_reply_err(req, ENOTSUP);
 }
 
@@ -251,11 +252,11 @@ static bool setattr_is_noop(const struct mrap_fs *fs, const struct mrap_inode_at
         return false;
     if (to_set & (FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW))
         return false;
-    if ((to_set & FUSE_SET_ATTR_MTIME) && (attr->st_mtim.tv_sec != a->mtime.tv_sec ||
-                                           attr->st_mtim.tv_nsec != a->mtime.tv_nsec))
+    if ((to_set & FUSE_SET_ATTR_MTIME) &&
+        (attr->st_mtim.tv_sec != a->mtime.tv_sec || attr->st_mtim.tv_nsec != a->mtime.tv_nsec))
         return false;
-    if ((to_set & FUSE_SET_ATTR_ATIME) && (attr->st_atim.tv_sec != a->mtime.tv_sec ||
-                                           attr->st_atim.tv_nsec != a->mtime.tv_nsec))
+    if ((to_set & FUSE_SET_ATTR_ATIME) &&
+        (attr->st_atim.tv_sec != a->mtime.tv_sec || attr->st_atim.tv_nsec != a->mtime.tv_nsec))
         return false;
     return true;
 }
@@ -313,8 +314,10 @@ void mrap_fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_s
     if (!rc && (to_set & meta_bits)) {
         rc = info.attr.is_dir ? -ENOENT : mrap_writers_setattr(fs->writers, ino, attr, to_set);
         if (rc == 1) {
-            mrap_log(MRAP_LOG_INFO, "fs", "%s: attributes changed after its upload started are "
-                     "shown until it is stored but not kept in the object", info.key);
+            mrap_log(MRAP_LOG_INFO, "fs",
+                     "%s: attributes changed after its upload started are "
+                     "shown until it is stored but not kept in the object",
+                     info.key);
             rc = 0;
         } else if (rc == -ENOENT) {
             if (setattr_is_noop(fs, &info.attr, attr, to_set) || fs->cfg->ignore_setattr) {

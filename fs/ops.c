@@ -297,8 +297,8 @@ static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
     if (fh->wr) {
         char *wbuf = malloc(size ? size : 1);
-        int wrc = wbuf ? mrap_wfile_read(fh->wr, wbuf, size, off < 0 ? 0 : (uint64_t)off, &got)
-                       : -ENOMEM;
+        int wrc =
+            wbuf ? mrap_wfile_read(fh->wr, wbuf, size, off < 0 ? 0 : (uint64_t)off, &got) : -ENOMEM;
         if (wrc)
             mrap_fs_reply_errno(req, wrc);
         else

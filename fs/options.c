@@ -52,8 +52,7 @@ static const struct opt_def opt_table[] = {
     {"max-connections", 0, OPT_UINT, OFF(max_connections), "parallel connections (16)"},
     {"metadata-ttl", 0, OPT_SECONDS, OFF(metadata_ttl_s),
      "seconds metadata is trusted before revalidation (1)"},
-    {"cache", 0, OPT_STRING, OFF(cache_dir),
-     "directory for staging files (/var/tmp/mrapfs-<uid>)"},
+    {"cache", 0, OPT_STRING, OFF(cache_dir), "directory for staging files (/var/tmp/mrapfs-<uid>)"},
     {"max-staging-size", 0, OPT_SIZE, OFF(max_staging_bytes),
      "space staging files may take, bytes or with K/M/G/T (10G)"},
     {"ignore-setattr", 0, OPT_FLAG, OFF(ignore_setattr),
@@ -99,19 +98,17 @@ static const struct opt_def *find_opt(const char *name, size_t len)
 }
 
 /* A byte count with an optional binary suffix: 512, 64K, 100M, 10G, 1T. */
-static int parse_size(const char *value, uint64_t *out, const char *name, char *err,
-                      size_t errlen)
+static int parse_size(const char *value, uint64_t *out, const char *name, char *err, size_t errlen)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(value, &end, 10);
+    static const char units[] = "KMGT";
     unsigned shift = 0;
-    switch (*end) {
-    case 'K': case 'k': shift = 10; end++; break;
-    case 'M': case 'm': shift = 20; end++; break;
-    case 'G': case 'g': shift = 30; end++; break;
-    case 'T': case 't': shift = 40; end++; break;
-    default: break;
+    const char *unit = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+    if (unit) {
+        shift = 10 * (unsigned)(unit - units + 1);
+        end++;
     }
     if (errno || *end || end == value || value[0] == '-' || value[0] == '+' ||
         (shift && v > (UINT64_MAX >> shift))) {
@@ -364,7 +361,8 @@ static int finish(struct mrap_fs_config *cfg, char *err, size_t errlen)
         set_err(err, errlen, "--max-connections must be between 1 and 256");
         return -EINVAL;
     }
-    if (!cfg->cache_dir && asprintf(&cfg->cache_dir, "/var/tmp/mrapfs-%u", (unsigned)getuid()) < 0) {
+    if (!cfg->cache_dir &&
+        asprintf(&cfg->cache_dir, "/var/tmp/mrapfs-%u", (unsigned)getuid()) < 0) {
         cfg->cache_dir = NULL;
         return -ENOMEM;
     }

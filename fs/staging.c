@@ -41,7 +41,8 @@ int mrap_staging_new(const char *dir, uint64_t limit_bytes, struct mrap_staging 
         (st.st_mode & (S_IWGRP | S_IWOTH))) {
         mrap_log(MRAP_LOG_ERROR, "staging",
                  "the cache directory %s must be a directory owned by uid %u that others "
-                 "cannot write into (choose one with --cache)", dir, (unsigned)geteuid());
+                 "cannot write into (choose one with --cache)",
+                 dir, (unsigned)geteuid());
         return -EPERM;
     }
     if (access(dir, W_OK | X_OK) != 0) {
@@ -156,9 +157,8 @@ int mrap_staging_download(struct mrap_s3_client *s3, const char *s3_key, const c
         if (rc) {
             char msg[600];
             mrap_s3_error_format(&err, msg, sizeof(msg));
-            mrap_log(MRAP_LOG_ERROR, "staging", "downloading %s to stage it failed: %s%s%s",
-                     s3_key, strerror(-rc), err.http_status ? ": " : "",
-                     err.http_status ? msg : "");
+            mrap_log(MRAP_LOG_ERROR, "staging", "downloading %s to stage it failed: %s%s%s", s3_key,
+                     strerror(-rc), err.http_status ? ": " : "", err.http_status ? msg : "");
             break;
         }
         if (got != want) {

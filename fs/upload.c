@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/staging.h"
 #include "util/log.h"
 
 struct job {
@@ -35,11 +36,11 @@ struct job {
 };
 
 struct mrap_upload_pool {
-    pthread_mutex_t mu;    /* guards everything below */
-    pthread_cond_t work;   /* a job was queued, or stopping */
-    pthread_cond_t slot;   /* a slot became free */
+    pthread_mutex_t mu;  /* guards everything below */
+    pthread_cond_t work; /* a job was queued, or stopping */
+    pthread_cond_t slot; /* a slot became free */
     struct job *head, *tail;
-    unsigned used, slots;  /* jobs queued or running / their bound */
+    unsigned used, slots; /* jobs queued or running / their bound */
     pthread_t *threads;
     unsigned n_threads;
     bool stopping;
@@ -49,21 +50,27 @@ struct mrap_upload {
     struct mrap_upload_pool *pool;
     struct mrap_s3_client *s3;
     char *key;
-    char *upload_id;        /* owner only; set before the first job is queued */
-    unsigned n_parts;       /* owner only: parts handed over */
-    pthread_mutex_t mu;     /* guards the fields below */
-    pthread_cond_t drained; /* inflight reached 0 */
+    char *upload_id;            /* owner only; set before the first job is queued */
+    unsigned n_parts;           /* owner only: parts handed over */
+    pthread_mutex_t mu;         /* guards the fields below */
+    pthread_cond_t drained;     /* inflight reached 0 */
     struct mrap_s3_part *parts; /* [part_number - 1]; grown by the owner under mu */
     size_t cap;
     unsigned inflight;
-    int err;                /* first failure, 0 when none */
+    int err; /* first failure, 0 when none */
 };
 
 int mrap_upload_errno(int rc)
 {
     switch (rc) {
-    case -ENOSPC: case -EDQUOT: case -EACCES: case -EPERM: case -EFBIG: case -ENOMEM:
-    case -ENAMETOOLONG: case -ESTALE:
+    case -ENOSPC:
+    case -EDQUOT:
+    case -EACCES:
+    case -EPERM:
+    case -EFBIG:
+    case -ENOMEM:
+    case -ENAMETOOLONG:
+    case -ESTALE:
         return rc;
     default:
         return rc < 0 ? -EIO : rc;
@@ -302,8 +309,7 @@ static int check_listed(struct mrap_upload *u)
     rc = mrap_s3_mpu_parts_match(u->parts, u->n_parts, &listed);
     mrap_s3_part_list_cleanup(&listed);
     if (rc)
-        mrap_log(MRAP_LOG_ERROR, "write", "%s: the parts S3 lists differ from those sent",
-                 u->key);
+        mrap_log(MRAP_LOG_ERROR, "write", "%s: the parts S3 lists differ from those sent", u->key);
     return rc;
 }
 
@@ -330,8 +336,8 @@ int mrap_upload_finish(struct mrap_upload *u, void *last, size_t len,
     if (!rc)
         rc = check_listed(u);
     if (!rc) {
-        rc = mrap_s3_mpu_complete(u->s3, u->key, u->upload_id, u->parts, u->n_parts, etag_out,
-                                  &err);
+        rc =
+            mrap_s3_mpu_complete(u->s3, u->key, u->upload_id, u->parts, u->n_parts, etag_out, &err);
         if (rc)
             log_failure(u, "CompleteMultipartUpload", rc, &err);
     }
@@ -344,6 +350,39 @@ int mrap_upload_finish(struct mrap_upload *u, void *last, size_t len,
     return 0;
 }
 
+int mrap_upload_from_fd(struct mrap_upload *u, int fd, uint64_t size,
+                        const struct mrap_s3_put_opts *opts, char *etag_out)
+{
+    /* one size for every part, as S3 suggests for a known size; a file under
+     * the first part size is one PutObject */
+    uint64_t psize = size <= MRAP_S3_FIRST_PART_SIZE ? size : mrap_s3_mpu_part_size(size, 1);
+    if (size > MRAP_S3_MAX_OBJECT_SIZE || (size && !psize))
+        return -EFBIG;
+    int rc = 0;
+    uint64_t off = 0;
+    for (; size - off > psize && !rc; off += psize) {
+        char *b = malloc((size_t)psize);
+        rc = b ? mrap_staging_pread(fd, b, (size_t)psize, off) : -ENOMEM;
+        if (rc)
+            free(b);
+        else
+            rc = mrap_upload_add_part(u, b, (size_t)psize, opts); /* waits for a slot */
+    }
+    if (rc) {
+        mrap_upload_abort(u);
+        return rc;
+    }
+    size_t last = (size_t)(size - off);
+    char *b = malloc(last ? last : 1);
+    rc = b ? mrap_staging_pread(fd, b, last, off) : -ENOMEM;
+    if (rc) {
+        free(b);
+        mrap_upload_abort(u);
+        return rc;
+    }
+    return mrap_upload_finish(u, b, last, opts, etag_out);
+}
+
 void mrap_upload_abort(struct mrap_upload *u)
 {
     wait_drained(u);
@@ -354,8 +393,10 @@ void mrap_upload_abort(struct mrap_upload *u)
     int rc = mrap_s3_mpu_abort(u->s3, u->key, u->upload_id, &err);
     if (rc && rc != -ENOENT) {
         /* kept: mrap_upload_destroy() tries again */
-        log_failure(u, "AbortMultipartUpload (tried again when the file is released; "
-                       "--abort-stale-uploads removes what is left behind)", rc, &err);
+        log_failure(u,
+                    "AbortMultipartUpload (tried again when the file is released; "
+                    "--abort-stale-uploads removes what is left behind)",
+                    rc, &err);
         return;
     }
     mrap_log(MRAP_LOG_INFO, "write", "aborted the upload of %s", u->key);

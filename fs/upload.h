@@ -64,6 +64,14 @@ unsigned mrap_upload_parts(const struct mrap_upload *u);
 int mrap_upload_finish(struct mrap_upload *u, void *last, size_t len,
                        const struct mrap_s3_put_opts *opts, char *etag_out);
 
+/*
+ * Uploads bytes [0, size) of fd (a staging file) as the whole object: one
+ * PutObject up to the first part size, else parts of one size read from fd
+ * (at most the pool's slots of them in memory). Same result as finish.
+ */
+int mrap_upload_from_fd(struct mrap_upload *u, int fd, uint64_t size,
+                        const struct mrap_s3_put_opts *opts, char *etag_out);
+
 /* Waits for parts in flight and aborts the multipart upload if one exists;
  * when the abort fails it is kept for mrap_upload_destroy() to try again. */
 void mrap_upload_abort(struct mrap_upload *u);

@@ -38,14 +38,14 @@ struct mrap_wfile {
     bool rdwr;
     pthread_mutex_t mu; /* guards busy */
     pthread_cond_t idle;
-    bool busy;          /* an operation owns every field below */
-    bool claimed;       /* we hold the writers-registry entry and the inode */
+    bool busy;    /* an operation owns every field below */
+    bool claimed; /* we hold the writers-registry entry and the inode */
     enum wmode mode;
-    bool dirty;         /* differs from the stored object: commit uploads */
+    bool dirty; /* differs from the stored object: commit uploads */
     int fail_rc;
     uint64_t base_size; /* the stored object this handle builds on */
     char base_etag[MRAP_S3_ETAG_MAX];
-    uint64_t size;      /* logical size (mirrored in shown.size) */
+    uint64_t size; /* logical size (mirrored in shown.size) */
     /* stream */
     struct mrap_upload *up;
     char *buf;
@@ -55,13 +55,6 @@ struct mrap_wfile {
     int fd;
     uint64_t reserved;
     struct mrap_wattr shown;
-};
-
-/* Metadata strings for one request. */
-struct meta {
-    char mode[24], uid[24], gid[24], mtime[32];
-    struct mrap_s3_meta m[4];
-    struct mrap_s3_put_opts opts;
 };
 
 static void enter(struct mrap_wfile *w)
@@ -122,28 +115,6 @@ static bool is_unlinked(struct mrap_wfile *w)
     return u;
 }
 
-static void build_meta(struct mrap_wfile *w, struct meta *mt)
-{
-    memset(mt, 0, sizeof(*mt));
-    pthread_mutex_lock(&w->shown.mu);
-    /* s3fs's convention (full st_mode in decimal), so other tools read them too */
-    snprintf(mt->mode, sizeof(mt->mode), "%u", (unsigned)(S_IFREG | w->shown.mode));
-    snprintf(mt->uid, sizeof(mt->uid), "%u", (unsigned)w->shown.uid);
-    snprintf(mt->gid, sizeof(mt->gid), "%u", (unsigned)w->shown.gid);
-    size_t n = 0;
-    mt->m[n++] = (struct mrap_s3_meta){"mode", mt->mode};
-    mt->m[n++] = (struct mrap_s3_meta){"uid", mt->uid};
-    mt->m[n++] = (struct mrap_s3_meta){"gid", mt->gid};
-    if (w->shown.mtime_set) {
-        snprintf(mt->mtime, sizeof(mt->mtime), "%lld", (long long)w->shown.mtime.tv_sec);
-        mt->m[n++] = (struct mrap_s3_meta){"mtime", mt->mtime};
-    }
-    w->shown.meta_sent = true;
-    pthread_mutex_unlock(&w->shown.mu);
-    mt->opts.meta = mt->m;
-    mt->opts.n_meta = n;
-}
-
 /* Drops whatever upload or buffer is in hand (aborting a multipart upload). */
 static void drop_stream(struct mrap_wfile *w)
 {
@@ -187,10 +158,10 @@ static int start_stream(struct mrap_wfile *w)
 
 static int dispatch(struct mrap_wfile *w)
 {
-    struct meta mt;
+    struct mrap_wattr_meta mt;
     if (!w->up && !(w->up = mrap_upload_new(w->fs->uploads, w->fs->s3, w->s3_key)))
         return -ENOMEM;
-    build_meta(w, &mt);
+    mrap_wattr_meta(&w->shown, &mt);
     int rc = mrap_upload_add_part(w->up, w->buf, w->buf_len, &mt.opts);
     w->buf_start += w->buf_len;
     w->buf = NULL; /* the upload owns it now */
@@ -291,34 +262,12 @@ static int stage_write(struct mrap_wfile *w, const char *buf, size_t len, uint64
 
 static int stage_upload(struct mrap_wfile *w, char *etag)
 {
-    struct meta mt;
-    uint64_t size = w->size;
-    uint64_t psize = size <= MRAP_S3_FIRST_PART_SIZE ? size : mrap_s3_mpu_part_size(size, 1);
-    if (size > MRAP_S3_MAX_OBJECT_SIZE || (size && !psize))
-        return -EFBIG;
+    struct mrap_wattr_meta mt;
     struct mrap_upload *up = mrap_upload_new(w->fs->uploads, w->fs->s3, w->s3_key);
     if (!up)
         return -ENOMEM;
-    build_meta(w, &mt);
-    int rc = 0;
-    uint64_t off = 0;
-    for (; size - off > psize && !rc; off += psize) {
-        char *b = malloc((size_t)psize);
-        rc = b ? mrap_staging_pread(w->fd, b, (size_t)psize, off) : -ENOMEM;
-        if (rc)
-            free(b);
-        else
-            rc = mrap_upload_add_part(up, b, (size_t)psize, &mt.opts);
-    }
-    if (!rc) {
-        size_t last = (size_t)(size - off);
-        char *b = malloc(last ? last : 1);
-        rc = b ? mrap_staging_pread(w->fd, b, last, off) : -ENOMEM;
-        if (rc)
-            free(b);
-        else
-            rc = mrap_upload_finish(up, b, last, &mt.opts, etag);
-    }
+    mrap_wattr_meta(&w->shown, &mt);
+    int rc = mrap_upload_from_fd(up, w->fd, w->size, &mt.opts, etag);
     if (rc)
         w->up = up; /* aborted by fail(), and again at release if S3 refused */
     else
@@ -498,10 +447,10 @@ static int commit_locked(struct mrap_wfile *w)
         return 0;
     }
     if (w->mode == W_STREAM) {
-        struct meta mt;
+        struct mrap_wattr_meta mt;
         if (!w->up && !(w->up = mrap_upload_new(w->fs->uploads, w->fs->s3, w->s3_key)))
             return -ENOMEM;
-        build_meta(w, &mt);
+        mrap_wattr_meta(&w->shown, &mt);
         rc = mrap_upload_finish(w->up, w->buf, w->buf_len, &mt.opts, etag);
         w->buf = NULL;
         if (rc)

@@ -38,11 +38,11 @@ struct mrap_wfile;
 struct mrap_wfile_opts {
     uint64_t ino;
     uint64_t parent;
-    const char *inode_key;               /* key relative to the mount prefix */
-    const struct mrap_inode_attr *base;  /* the stored object (etag "" = none) */
-    bool truncate;                       /* O_TRUNC, or a file just created */
-    bool rdwr;                           /* O_RDWR: always staged, readable */
-    mode_t mode;                         /* permission bits shown and stored */
+    const char *inode_key;              /* key relative to the mount prefix */
+    const struct mrap_inode_attr *base; /* the stored object (etag "" = none) */
+    bool truncate;                      /* O_TRUNC, or a file just created */
+    bool rdwr;                          /* O_RDWR: always staged, readable */
+    mode_t mode;                        /* permission bits shown and stored */
 };
 
 /* 0, -EBUSY (someone else writes this inode), -ENOMEM, or a staging error. */

@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fs/fs.h"
 
@@ -23,7 +25,7 @@ struct entry {
 struct mrap_writers {
     pthread_mutex_t mu; /* guards buckets */
     struct entry *buckets[BUCKETS];
-    atomic_uint count;  /* entries; read without the lock as a fast path */
+    atomic_uint count; /* entries; read without the lock as a fast path */
 };
 
 int mrap_writers_new(struct mrap_writers **out)
@@ -117,8 +119,7 @@ bool mrap_writers_stat(struct mrap_writers *r, uint64_t ino, struct stat *st)
     return found;
 }
 
-int mrap_writers_setattr(struct mrap_writers *r, uint64_t ino, const struct stat *attr,
-                         int to_set)
+int mrap_writers_setattr(struct mrap_writers *r, uint64_t ino, const struct stat *attr, int to_set)
 {
     int rc = -ENOENT;
     pthread_mutex_lock(&r->mu);
@@ -173,4 +174,25 @@ bool mrap_writers_in_dir(struct mrap_writers *r, uint64_t parent)
     }
     pthread_mutex_unlock(&r->mu);
     return found;
+}
+
+void mrap_wattr_meta(struct mrap_wattr *a, struct mrap_wattr_meta *mt)
+{
+    memset(mt, 0, sizeof(*mt));
+    pthread_mutex_lock(&a->mu);
+    snprintf(mt->mode, sizeof(mt->mode), "%u", (unsigned)(S_IFREG | a->mode));
+    snprintf(mt->uid, sizeof(mt->uid), "%u", (unsigned)a->uid);
+    snprintf(mt->gid, sizeof(mt->gid), "%u", (unsigned)a->gid);
+    size_t n = 0;
+    mt->m[n++] = (struct mrap_s3_meta){"mode", mt->mode};
+    mt->m[n++] = (struct mrap_s3_meta){"uid", mt->uid};
+    mt->m[n++] = (struct mrap_s3_meta){"gid", mt->gid};
+    if (a->mtime_set) {
+        snprintf(mt->mtime, sizeof(mt->mtime), "%lld", (long long)a->mtime.tv_sec);
+        mt->m[n++] = (struct mrap_s3_meta){"mtime", mt->mtime};
+    }
+    a->meta_sent = true;
+    pthread_mutex_unlock(&a->mu);
+    mt->opts.meta = mt->m;
+    mt->opts.n_meta = n;
 }

@@ -20,18 +20,31 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "s3/write.h"
+
 struct mrap_wattr {
     pthread_mutex_t mu; /* guards the fields below */
     uint64_t parent;    /* directory inode (for rmdir's "is anything being written here") */
     uint64_t size;
-    mode_t mode;        /* permission bits only */
+    mode_t mode; /* permission bits only */
     uid_t uid;
     gid_t gid;
     struct timespec mtime;
-    bool mtime_set;     /* set by utimens: stored as x-amz-meta-mtime */
-    bool meta_sent;     /* the upload already carries the metadata: later changes are local */
-    bool unlinked;      /* unlinked while being written: nothing is uploaded */
+    bool mtime_set; /* set by utimens: stored as x-amz-meta-mtime */
+    bool meta_sent; /* the upload already carries the metadata: later changes are local */
+    bool unlinked;  /* unlinked while being written: nothing is uploaded */
 };
+
+/* The x-amz-meta-* entries of a file: mode (s3fs's convention, the full
+ * st_mode in decimal, so that other tools read it too), uid, gid, and mtime
+ * (seconds) when utimens set it. */
+struct mrap_wattr_meta {
+    char mode[24], uid[24], gid[24], mtime[32];
+    struct mrap_s3_meta m[4];
+    struct mrap_s3_put_opts opts; /* points into this struct */
+};
+/* Fills mt from a (locking it) and marks the metadata as sent. */
+void mrap_wattr_meta(struct mrap_wattr *a, struct mrap_wattr_meta *mt);
 
 struct mrap_writers;
 
@@ -51,8 +64,7 @@ bool mrap_writers_stat(struct mrap_writers *r, uint64_t ino, struct stat *st);
  * change then shows here but cannot reach the object); -ENOENT when nobody
  * writes ino.
  */
-int mrap_writers_setattr(struct mrap_writers *r, uint64_t ino, const struct stat *attr,
-                         int to_set);
+int mrap_writers_setattr(struct mrap_writers *r, uint64_t ino, const struct stat *attr, int to_set);
 /* Marks the writer of ino (if any) unlinked; true when there was one. */
 bool mrap_writers_unlink(struct mrap_writers *r, uint64_t ino);
 /* Whether a file directly in directory `parent` is being written. */
