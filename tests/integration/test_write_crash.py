@@ -22,14 +22,9 @@ import pytest
 
 from conftest import MRAPFS
 from emu_util import MIB, wait_until, xml
+from test_mount_write import mount
 
 pytestmark = pytest.mark.skipif(not os.path.exists(MRAPFS), reason="mrapfs not built")
-
-
-def mount(make_mount, emulator, cache, args=(), warnings=(), name="mnt"):
-    emulator.faults(slowdown_rate=0, internal_error_rate=0, cut_rate=0, latency_ms=0)
-    return make_mount(emulator, args=["--cache", str(cache)] + list(args),
-                      allowed_warnings=warnings, name=name)
 
 
 def generate(path, size, seed):
@@ -137,7 +132,7 @@ def test_kill_9_mid_upload_leaves_no_object_and_next_mount_aborts(emulator, make
     size = 200 * MIB
     src = tmp_path / "big.src"
     digest = generate(src, size, 9)
-    m = mount(make_mount, emulator, tmp_path / "cache", name="m1")
+    m = mount(make_mount, emulator, tmp_path, name="m1")
     os.mkdir(m.path("crash"))
     assert dd_killed_mid_upload(emulator, m, "crash/big.bin", src, size) != 0
     ups = list_uploads(emulator, "crash/")
@@ -145,7 +140,7 @@ def test_kill_9_mid_upload_leaves_no_object_and_next_mount_aborts(emulator, make
     assert len(upload_parts(emulator, *ups[0])) >= 2
 
     # the next mount cleans up what the dead one left
-    m2 = mount(make_mount, emulator, tmp_path / "cache", args=["--abort-stale-uploads", "0"],
+    m2 = mount(make_mount, emulator, tmp_path, args=["--abort-stale-uploads", "0"],
                name="m2")
     assert list_uploads(emulator, "crash/") == []
     assert "aborted the upload of crash/big.bin" in m2.output(), m2.output()
@@ -170,7 +165,7 @@ def test_kill_9_mid_overwrite_keeps_the_old_object(emulator, make_mount, tmp_pat
     size = 64 * MIB
     src = tmp_path / "new.src"
     generate(src, size, 10)
-    m = mount(make_mount, emulator, tmp_path / "cache", name="m1")
+    m = mount(make_mount, emulator, tmp_path, name="m1")
     seen = {}
 
     def during():
@@ -182,7 +177,7 @@ def test_kill_9_mid_overwrite_keeps_the_old_object(emulator, make_mount, tmp_pat
     assert seen["s3"] == old, "S3 held %d bytes during the overwrite" % len(seen["s3"])
     assert seen["mount"] == old, "the mount showed %d bytes" % len(seen["mount"])
     assert c.request("GET", "crash/archive.bin").body == old
-    m2 = mount(make_mount, emulator, tmp_path / "cache", args=["--abort-stale-uploads", "0"],
+    m2 = mount(make_mount, emulator, tmp_path, args=["--abort-stale-uploads", "0"],
                name="m2")
     assert list_uploads(emulator, "crash/") == []
     with open(m2.path("crash", "archive.bin"), "rb") as f:
@@ -212,11 +207,11 @@ def used_bytes(path):
 
 
 def test_full_staging_directory_gives_enospc_and_keeps_the_object(emulator, make_mount,
-                                                                   small_tmpfs):
+                                                                   tmp_path, small_tmpfs):
     body = hashlib.sha256(b"staging").digest() * (20 * MIB // 32)
     c = emulator.client()
     assert c.request("PUT", "full/obj.bin", body=body).status == 200
-    m = mount(make_mount, emulator, small_tmpfs)
+    m = mount(make_mount, emulator, tmp_path, cache=small_tmpfs)
     for how in ("append", "in-place"):
         with pytest.raises(OSError) as e:
             if how == "append":
