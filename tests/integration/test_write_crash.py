@@ -236,3 +236,22 @@ def test_full_staging_directory_gives_enospc_and_keeps_the_object(emulator, make
         f.write(b"still writable\n")
     assert c.request("GET", "full/after.txt").body == b"still writable\n"
     m.stop()                                  # before the tmpfs goes
+
+
+def test_full_staging_directory_is_logged(emulator, make_mount, tmp_path, small_tmpfs):
+    """The program sees ENOSPC; the log must say that the staging directory
+    (not S3) is full, or an operator has nothing to go on."""
+    c = emulator.client()
+    assert c.request("PUT", "full/logged.bin", body=b"\1" * (20 * MIB)).status == 200
+    m = mount(make_mount, emulator, tmp_path, cache=small_tmpfs,
+              warnings=("No space left on device",))
+    with pytest.raises(OSError) as e:
+        fd = os.open(m.path("full", "logged.bin"), os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, b"tail")
+        finally:
+            os.close(fd)
+    assert e.value.errno == errno.ENOSPC
+    m.stop()
+    lines = [ln for ln in m.output().splitlines() if "No space left on device" in ln]
+    assert any(str(small_tmpfs) in ln and "logged.bin" in ln for ln in lines), m.output()
