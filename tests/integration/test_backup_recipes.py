@@ -14,12 +14,13 @@ The README table of tools and flags is this module's list of tests:
 import hashlib
 import os
 import shutil
+import subprocess
 
 import pytest
 
 from conftest import MRAPFS
-from emu_util import MIB, xml
-from test_mount_write import mount, ops, stored, uploads
+from emu_util import MIB, wait_until, xml
+from test_mount_write import FAILURE_LINES, mount, ops, stored, uploads
 from test_mount_write_tools import make_tree, need, run, same_tree
 
 pytestmark = pytest.mark.skipif(not os.path.exists(MRAPFS), reason="mrapfs not built")
@@ -295,3 +296,54 @@ def test_duplicity_file_url(emulator, make_mount, tmp_path, tree):
     shutil.rmtree(tmp_path / "back")
     ok(run("duplicity restore %s '%s' '%s'" % (common, url, tmp_path / "back")))
     same_tree(tree, tmp_path / "back")
+
+
+# A backup tool must notice when its archive was not stored: S3 starts failing
+# every request (500 InternalError) after the tool has opened its output and
+# before it writes; the upload fails after its retries, write() or close()
+# returns EIO, and the tool must exit non-zero. Commands read stdin (data, or
+# the names of the files to archive) so the faults start at a known moment.
+FAILING_UPLOAD = {
+    "dd": ("dd of={dst} bs=1M status=none", "data"),
+    "cat >": ("cat > {dst}", "data"),
+    "tar -cf": ("tar -cf {dst} -T -", "names"),
+    "cpio -O": ("cpio -o -H newc --quiet -O {dst}", "names"),
+    "cpio >": ("cpio -o -H newc --quiet > {dst}", "names"),
+    "zstd -o": ("zstd -q -o {dst}", "data"),
+    "zstd -c >": ("zstd -q -c > {dst}", "data"),
+}
+
+
+@pytest.mark.parametrize("tool", sorted(FAILING_UPLOAD))
+def test_tool_reports_a_failed_upload(emulator, make_mount, tmp_path, tool):
+    cmd, feed = FAILING_UPLOAD[tool]
+    if shutil.which(cmd.split()[0]) is None:
+        pytest.skip("%s not installed" % cmd.split()[0])
+    data = hashlib.sha256(tool.encode()).digest() * (3 * MIB // 32)
+    (tmp_path / "three.bin").write_bytes(data)
+    m = mount(make_mount, emulator, tmp_path, warnings=FAILURE_LINES)
+    key = "fail/%s.out" % "".join(c if c.isalnum() else "_" for c in tool)
+    os.makedirs(m.path("fail"), exist_ok=True)
+    p = subprocess.Popen(cmd.format(dst="'%s'" % m.path(key)), shell=True, cwd=tmp_path,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, executable="/bin/bash")
+    # zstd opens its output only once it has read some input; no request goes
+    # to S3 before the close for a file under one part size
+    first, rest = (data[:65536], data[65536:]) if feed == "data" else (b"", b"three.bin\n")
+    try:
+        p.stdin.write(first)
+        p.stdin.flush()
+        assert wait_until(lambda: os.path.exists(m.path(key)), timeout=30), "not opened"
+        emulator.faults(internal_error_rate=1.0)
+        out, _ = p.communicate(rest, timeout=300)
+    finally:
+        emulator.faults(internal_error_rate=0)
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=30)
+    assert p.returncode != 0 and b"Input/output error" in out, (tool, out)
+    # nothing of what the tool wrote is stored (dd and shell redirections flush
+    # an empty file at open, before the faults: see test_write_crash.py)
+    assert stored(emulator, key) in (None, b""), tool
+    assert wait_until(lambda: uploads(emulator, key) == [], timeout=30), uploads(emulator, key)
+    assert "InternalError" in m.output()
