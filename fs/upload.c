@@ -93,10 +93,14 @@ static void run_job(struct job *j)
     struct mrap_s3_part part;
     struct mrap_s3_error err;
     memset(&err, 0, sizeof(err));
-    int rc = mrap_s3_mpu_upload_part(u->s3, u->key, u->upload_id, j->part_number, j->buf, j->len,
+    /* once a part failed the upload is lost: do not send the rest */
+    int rc = mrap_upload_error(u);
+    bool skipped = rc != 0;
+    if (!skipped)
+        rc = mrap_s3_mpu_upload_part(u->s3, u->key, u->upload_id, j->part_number, j->buf, j->len,
                                      &part, &err);
     free(j->buf);
-    if (rc) {
+    if (rc && !skipped) {
         char what[48];
         snprintf(what, sizeof(what), "part %u", j->part_number);
         log_failure(u, what, rc, &err);

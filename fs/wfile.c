@@ -227,15 +227,15 @@ static int to_stage(struct mrap_wfile *w, bool download)
     if (rc)
         return rc;
     int fd = mrap_staging_file_new(st);
-    if (fd < 0)
-        return fd;
-    if (w->mode == W_STREAM)
+    if (fd >= 0 && w->mode == W_STREAM)
         rc = mrap_staging_pwrite(fd, w->buf, w->buf_len, 0);
-    else if (download)
+    else if (fd >= 0 && download)
         rc = mrap_staging_download(w->fs->s3, w->s3_key, w->base_etag, w->base_size, fd);
-    if (rc) {
-        close(fd);
-        return rc;
+    if (fd < 0 || rc) {
+        if (fd >= 0)
+            close(fd);
+        mrap_staging_reserve(st, &w->reserved, 0); /* nothing was staged before either */
+        return fd < 0 ? fd : rc;
     }
     drop_stream(w);
     w->fd = fd;

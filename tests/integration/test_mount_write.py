@@ -467,3 +467,31 @@ def test_parallel_writers(emulator, make_mount, tmp_path):
     for key, body in bodies.items():
         assert stored(emulator, key) == body, key
     assert uploads(emulator, "par/") == []
+
+
+def test_fsync_stores_and_writing_goes_on(emulator, make_mount, tmp_path):
+    m = mount(make_mount, emulator, tmp_path)
+    first, more = rand_bytes(9 * MiB, 10), b"and more"
+    fd = os.open(m.path("sync.bin"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, first)
+        os.fsync(fd)                                  # the object appears now
+        assert stored(emulator, "sync.bin") == first
+        os.write(fd, more)                            # continues from the stored object
+    finally:
+        os.close(fd)
+    assert stored(emulator, "sync.bin") == first + more
+
+
+def test_unlinked_while_written_is_not_stored(emulator, make_mount, tmp_path):
+    m = mount(make_mount, emulator, tmp_path)
+    fd = os.open(m.path("tmpfile"), os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b"scratch")
+        os.unlink(m.path("tmpfile"))
+        assert not os.path.exists(m.path("tmpfile"))
+        os.write(fd, b" more")
+    finally:
+        os.close(fd)
+    assert stored(emulator, "tmpfile") is None
+    assert "tmpfile" not in os.listdir(m.mountpoint)
