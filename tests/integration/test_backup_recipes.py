@@ -206,6 +206,25 @@ def test_rsync_inplace_and_without(emulator, make_mount, tmp_path, tree):
     assert "for rsync: --inplace" in m.output()
 
 
+@need("rsync")
+def test_rsync_inplace_update_needs_staging_room(emulator, make_mount, tmp_path, tree):
+    """rsync --inplace updates a stored file by rewriting parts of it, which
+    stages the whole object: past --max-staging-size the update fails with
+    EFBIG ("File too large") and the stored copy is the previous one, whole."""
+    m = mount(make_mount, emulator, tmp_path, args=["--max-staging-size", "4M"])
+    big = tree / "big.bin"
+    ok(run("rsync -r --inplace '%s/' '%s/'" % (tree, m.path("rsl"))))   # new: streamed
+    old = big.read_bytes()
+    with open(big, "r+b") as f:
+        f.seek(5 * MIB)
+        f.write(b"edited")
+    os.utime(big, (1e9, 1e9))
+    for flags in ("--inplace", "--inplace --whole-file"):
+        p = run("rsync -r %s '%s/' '%s/'" % (flags, tree, m.path("rsl")))
+        assert p.returncode == 11 and b"File too large (27)" in p.stdout, (flags, p.stdout)
+        file_is_stored(emulator, m, "rsl/big.bin", old)
+
+
 def test_split_b(emulator, make_mount, tmp_path, tree):
     m = mount(make_mount, emulator, tmp_path)
     os.mkdir(m.path("split"))
