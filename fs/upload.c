@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fs/staging.h"
 #include "util/log.h"
@@ -31,8 +32,7 @@ struct job {
     struct job *next;
     struct mrap_upload *u;
     unsigned part_number;
-    void *buf;
-    size_t len;
+    struct mrap_part_buf buf;
 };
 
 struct mrap_upload_pool {
@@ -59,6 +59,24 @@ struct mrap_upload {
     unsigned inflight;
     int err; /* first failure, 0 when none */
 };
+
+int mrap_part_buf_init(struct mrap_part_buf *b, size_t cap)
+{
+    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -ENOMEM;
+    b->data = p;
+    b->len = 0;
+    b->cap = cap;
+    return 0;
+}
+
+void mrap_part_buf_cleanup(struct mrap_part_buf *b)
+{
+    if (b->data)
+        munmap(b->data, b->cap);
+    memset(b, 0, sizeof(*b));
+}
 
 int mrap_upload_errno(int rc)
 {
@@ -97,9 +115,9 @@ static void run_job(struct job *j)
     int rc = mrap_upload_error(u);
     bool skipped = rc != 0;
     if (!skipped)
-        rc = mrap_s3_mpu_upload_part(u->s3, u->key, u->upload_id, j->part_number, j->buf, j->len,
-                                     &part, &err);
-    free(j->buf);
+        rc = mrap_s3_mpu_upload_part(u->s3, u->key, u->upload_id, j->part_number, j->buf.data,
+                                     j->buf.len, &part, &err);
+    mrap_part_buf_cleanup(&j->buf);
     if (rc && !skipped) {
         char what[48];
         snprintf(what, sizeof(what), "part %u", j->part_number);
@@ -236,7 +254,7 @@ static void wait_drained(struct mrap_upload *u)
     pthread_mutex_unlock(&u->mu);
 }
 
-int mrap_upload_add_part(struct mrap_upload *u, void *buf, size_t len,
+int mrap_upload_add_part(struct mrap_upload *u, struct mrap_part_buf *b,
                          const struct mrap_s3_put_opts *opts)
 {
     struct mrap_s3_error err;
@@ -278,8 +296,8 @@ int mrap_upload_add_part(struct mrap_upload *u, void *buf, size_t len,
     }
     j->u = u;
     j->part_number = ++u->n_parts;
-    j->buf = buf;
-    j->len = len;
+    j->buf = *b;
+    memset(b, 0, sizeof(*b)); /* the job owns it now */
     pthread_mutex_lock(&u->mu);
     u->inflight++;
     pthread_mutex_unlock(&u->mu);
@@ -289,12 +307,13 @@ int mrap_upload_add_part(struct mrap_upload *u, void *buf, size_t len,
         pthread_mutex_lock(&u->mu);
         u->inflight--;
         pthread_mutex_unlock(&u->mu);
+        *b = j->buf;
         free(j);
         goto fail;
     }
     return 0;
 fail:
-    free(buf);
+    mrap_part_buf_cleanup(b);
     return rc;
 }
 
@@ -317,23 +336,26 @@ static int check_listed(struct mrap_upload *u)
     return rc;
 }
 
-int mrap_upload_finish(struct mrap_upload *u, void *last, size_t len,
+int mrap_upload_finish(struct mrap_upload *u, struct mrap_part_buf *last,
                        const struct mrap_s3_put_opts *opts, char *etag_out)
 {
     struct mrap_s3_error err;
     memset(&err, 0, sizeof(err));
-    int rc;
+    int rc = 0;
     if (!u->upload_id) {
         struct mrap_s3_put_result res;
-        rc = mrap_s3_put_object(u->s3, u->key, last, len, opts, &res, &err);
-        free(last);
+        rc = mrap_s3_put_object(u->s3, u->key, last->data, last->len, opts, &res, &err);
+        mrap_part_buf_cleanup(last);
         if (rc)
             log_failure(u, "PutObject", rc, &err);
         else
             memcpy(etag_out, res.etag, MRAP_S3_ETAG_MAX);
         return rc;
     }
-    rc = len ? mrap_upload_add_part(u, last, len, opts) : (free(last), 0);
+    if (last->len)
+        rc = mrap_upload_add_part(u, last, opts);
+    else
+        mrap_part_buf_cleanup(last);
     wait_drained(u);
     if (!rc)
         rc = mrap_upload_error(u);
@@ -362,29 +384,28 @@ int mrap_upload_from_fd(struct mrap_upload *u, int fd, uint64_t size,
     uint64_t psize = size <= MRAP_S3_FIRST_PART_SIZE ? size : mrap_s3_mpu_part_size(size, 1);
     if (size > MRAP_S3_MAX_OBJECT_SIZE || (size && !psize))
         return -EFBIG;
+    struct mrap_part_buf b = {0};
     int rc = 0;
-    uint64_t off = 0;
-    for (; size - off > psize && !rc; off += psize) {
-        char *b = malloc((size_t)psize);
-        rc = b ? mrap_staging_pread(fd, b, (size_t)psize, off) : -ENOMEM;
+    for (uint64_t off = 0;; off += psize) {
+        size_t n = (size_t)(size - off < psize ? size - off : psize);
+        if (n) {
+            rc = mrap_part_buf_init(&b, n);
+            if (!rc)
+                rc = mrap_staging_pread(fd, b.data, n, off);
+            b.len = n;
+        }
+        if (rc || size - off <= psize)
+            break;                              /* the last part goes with finish */
+        rc = mrap_upload_add_part(u, &b, opts); /* waits for a slot */
         if (rc)
-            free(b);
-        else
-            rc = mrap_upload_add_part(u, b, (size_t)psize, opts); /* waits for a slot */
+            break;
     }
     if (rc) {
+        mrap_part_buf_cleanup(&b);
         mrap_upload_abort(u);
         return rc;
     }
-    size_t last = (size_t)(size - off);
-    char *b = malloc(last ? last : 1);
-    rc = b ? mrap_staging_pread(fd, b, last, off) : -ENOMEM;
-    if (rc) {
-        free(b);
-        mrap_upload_abort(u);
-        return rc;
-    }
-    return mrap_upload_finish(u, b, last, opts, etag_out);
+    return mrap_upload_finish(u, &b, opts, etag_out);
 }
 
 void mrap_upload_abort(struct mrap_upload *u)

@@ -31,6 +31,23 @@
 struct mrap_upload_pool;
 struct mrap_upload;
 
+/*
+ * A part buffer: anonymous memory mapped for one part. It goes back to the
+ * system the moment it is released (malloc keeps freed multi-megabyte blocks
+ * in per-thread arenas, so a daemon's footprint would drift with the number
+ * of threads that ever wrote), and only the pages written are ever resident,
+ * so a small file costs what it holds, not a whole part.
+ */
+struct mrap_part_buf {
+    char *data; /* NULL until allocated */
+    size_t len; /* bytes filled */
+    size_t cap; /* bytes mapped */
+};
+/* 0 or -ENOMEM. cap > 0. */
+int mrap_part_buf_init(struct mrap_part_buf *b, size_t cap);
+/* Unmaps; leaves b zeroed. Accepts a zeroed b. */
+void mrap_part_buf_cleanup(struct mrap_part_buf *b);
+
 /* slots: parts in flight across the mount (and worker threads, started on first use). */
 int mrap_upload_pool_new(unsigned slots, struct mrap_upload_pool **out);
 /* Finishes queued parts, joins the workers. Accepts NULL. */
@@ -41,12 +58,12 @@ struct mrap_upload *mrap_upload_new(struct mrap_upload_pool *pool, struct mrap_s
                                     const char *s3_key);
 
 /*
- * Hands over part `buf[0..len)` (heap memory; ownership passes here, also on
- * failure). The first call creates the multipart upload with `opts`. Waits for
+ * Hands over part b->data[0..b->len) (ownership passes here, also on
+ * failure: *b is left zeroed). The first call creates the multipart upload with `opts`. Waits for
  * a free slot. Returns 0, the error of an earlier part that failed, or the
  * error creating the upload; -EFBIG past 10,000 parts.
  */
-int mrap_upload_add_part(struct mrap_upload *u, void *buf, size_t len,
+int mrap_upload_add_part(struct mrap_upload *u, struct mrap_part_buf *b,
                          const struct mrap_s3_put_opts *opts);
 
 /* The error of a part that failed so far (0 when none); does not wait. */
@@ -56,12 +73,12 @@ int mrap_upload_error(struct mrap_upload *u);
 unsigned mrap_upload_parts(const struct mrap_upload *u);
 
 /*
- * Stores the object: `last[0..len)` (heap or NULL; owned from here) is the
- * final part, or the whole body when no part was handed over (PutObject with
- * opts). Waits for every part, checks them with ListParts and completes.
+ * Stores the object: `last` (owned from here and left zeroed; may be empty)
+ * is the final part, or the whole body when no part was handed over
+ * (PutObject with opts). Waits for every part, checks them with ListParts and completes.
  * On failure the multipart upload is aborted. etag_out: MRAP_S3_ETAG_MAX.
  */
-int mrap_upload_finish(struct mrap_upload *u, void *last, size_t len,
+int mrap_upload_finish(struct mrap_upload *u, struct mrap_part_buf *last,
                        const struct mrap_s3_put_opts *opts, char *etag_out);
 
 /*

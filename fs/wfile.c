@@ -2,8 +2,8 @@
  * Write handles (see wfile.h): the state machine base -> stream | stage ->
  * committed (base again, of the new object) or failed.
  *
- * A stream fills one part buffer (grown geometrically up to the part size, so
- * a small file never costs a whole part of memory) and hands it to the upload
+ * A stream fills one part buffer (mapped memory, so a small file only ever
+ * makes the pages it writes resident: see upload.h) and hands it to the upload
  * when the next byte arrives, never before: a file that ends exactly on a part
  * boundary still has its last part in hand at commit, and a file that never
  * fills the first part goes up as one PutObject.
@@ -27,8 +27,6 @@
 #include "fs/writers.h"
 #include "util/log.h"
 
-#define BUF_MIN (64u << 10)
-
 enum wmode { W_BASE, W_STREAM, W_STAGE, W_FAILED };
 
 struct mrap_wfile {
@@ -48,9 +46,8 @@ struct mrap_wfile {
     uint64_t size; /* logical size (mirrored in shown.size) */
     /* stream */
     struct mrap_upload *up;
-    char *buf;
-    size_t buf_len, buf_cap;
-    uint64_t buf_start; /* file offset of buf[0]: bytes before it went up */
+    struct mrap_part_buf buf;
+    uint64_t buf_start; /* file offset of buf.data[0]: bytes before it went up */
     /* stage */
     int fd;
     uint64_t reserved;
@@ -120,9 +117,7 @@ static void drop_stream(struct mrap_wfile *w)
 {
     mrap_upload_destroy(w->up);
     w->up = NULL;
-    free(w->buf);
-    w->buf = NULL;
-    w->buf_len = w->buf_cap = 0;
+    mrap_part_buf_cleanup(&w->buf);
     w->buf_start = 0;
 }
 
@@ -132,9 +127,7 @@ static int fail(struct mrap_wfile *w, int rc)
      * again if S3 refused it this time. */
     if (w->up)
         mrap_upload_abort(w->up);
-    free(w->buf);
-    w->buf = NULL;
-    w->buf_len = w->buf_cap = 0;
+    mrap_part_buf_cleanup(&w->buf);
     w->mode = W_FAILED;
     w->fail_rc = mrap_upload_errno(rc);
     return w->fail_rc;
@@ -162,11 +155,8 @@ static int dispatch(struct mrap_wfile *w)
     if (!w->up && !(w->up = mrap_upload_new(w->fs->uploads, w->fs->s3, w->s3_key)))
         return -ENOMEM;
     mrap_wattr_meta(&w->shown, &mt);
-    int rc = mrap_upload_add_part(w->up, w->buf, w->buf_len, &mt.opts);
-    w->buf_start += w->buf_len;
-    w->buf = NULL; /* the upload owns it now */
-    w->buf_len = w->buf_cap = 0;
-    return rc;
+    w->buf_start += w->buf.len;
+    return mrap_upload_add_part(w->up, &w->buf, &mt.opts); /* takes w->buf */
 }
 
 /* Appends len bytes (zeros when data is NULL) at the end of the stream. */
@@ -176,32 +166,26 @@ static int stream_append(struct mrap_wfile *w, const char *data, uint64_t len)
         uint64_t psize = part_size(w);
         if (psize == 0)
             return -EFBIG;
-        if (w->buf_len == psize) {
+        if (w->buf.len == psize) {
             int rc = dispatch(w);
             if (rc)
                 return rc;
             continue;
         }
-        size_t n = (size_t)(len < psize - w->buf_len ? len : psize - w->buf_len);
-        if (w->buf_len + n > w->buf_cap) {
-            size_t cap = w->buf_cap ? w->buf_cap * 2 : BUF_MIN;
-            while (cap < w->buf_len + n)
-                cap *= 2;
-            if (cap > psize)
-                cap = (size_t)psize;
-            char *nb = realloc(w->buf, cap);
-            if (!nb)
-                return -ENOMEM;
-            w->buf = nb;
-            w->buf_cap = cap;
+        if (!w->buf.data) {
+            int rc = mrap_part_buf_init(&w->buf, (size_t)psize);
+            if (rc)
+                return rc;
         }
+        size_t n = (size_t)(len < psize - w->buf.len ? len : psize - w->buf.len);
         if (data) {
-            memcpy(w->buf + w->buf_len, data, n);
+            memcpy(w->buf.data + w->buf.len, data, n);
             data += n;
         } else {
-            memset(w->buf + w->buf_len, 0, n);
+            /* a hole; not left to the fresh mapping: a truncate may have left bytes here */
+            memset(w->buf.data + w->buf.len, 0, n);
         }
-        w->buf_len += n;
+        w->buf.len += n;
         len -= n;
     }
     return 0;
@@ -222,13 +206,13 @@ static int refuse_rewrite(struct mrap_wfile *w, uint64_t off)
 static int to_stage(struct mrap_wfile *w, bool download)
 {
     struct mrap_staging *st = w->fs->staging;
-    uint64_t size = w->mode == W_STREAM ? w->buf_len : (download ? w->base_size : 0);
+    uint64_t size = w->mode == W_STREAM ? w->buf.len : (download ? w->base_size : 0);
     int rc = mrap_staging_reserve(st, &w->reserved, size);
     if (rc)
         return rc;
     int fd = mrap_staging_file_new(st);
     if (fd >= 0 && w->mode == W_STREAM)
-        rc = mrap_staging_pwrite(fd, w->buf, w->buf_len, 0);
+        rc = mrap_staging_pwrite(fd, w->buf.data, w->buf.len, 0);
     else if (fd >= 0 && download)
         rc = mrap_staging_download(w->fs->s3, w->s3_key, w->base_etag, w->base_size, fd);
     if (fd < 0 || rc) {
@@ -345,7 +329,7 @@ int mrap_wfile_write(struct mrap_wfile *w, const char *buf, size_t len, uint64_t
     if (!rc && off < w->size) {
         /* rewrite of bytes still in hand */
         in_buf = (size_t)(w->size - off < len ? w->size - off : len);
-        memcpy(w->buf + (off - w->buf_start), buf, in_buf);
+        memcpy(w->buf.data + (off - w->buf_start), buf, in_buf);
     }
     if (!rc)
         rc = stream_append(w, buf + in_buf, len - in_buf);
@@ -353,7 +337,7 @@ int mrap_wfile_write(struct mrap_wfile *w, const char *buf, size_t len, uint64_t
         rc = mrap_upload_error(w->up);
     if (rc)
         return leave(w, fail(w, rc));
-    set_size(w, w->buf_start + w->buf_len);
+    set_size(w, w->buf_start + w->buf.len);
     return leave(w, 0);
 }
 
@@ -405,7 +389,7 @@ int mrap_wfile_truncate(struct mrap_wfile *w, uint64_t size)
             return leave(w, 0);
         }
         if (size >= w->buf_start && size < cur) {
-            w->buf_len = (size_t)(size - w->buf_start);
+            w->buf.len = (size_t)(size - w->buf_start);
             set_size(w, size);
             return leave(w, 0);
         }
@@ -451,8 +435,7 @@ static int commit_locked(struct mrap_wfile *w)
         if (!w->up && !(w->up = mrap_upload_new(w->fs->uploads, w->fs->s3, w->s3_key)))
             return -ENOMEM;
         mrap_wattr_meta(&w->shown, &mt);
-        rc = mrap_upload_finish(w->up, w->buf, w->buf_len, &mt.opts, etag);
-        w->buf = NULL;
+        rc = mrap_upload_finish(w->up, &w->buf, &mt.opts, etag); /* takes w->buf */
         if (rc)
             return fail(w, rc);
         drop_stream(w);

@@ -197,6 +197,15 @@ def test_truncate(emulator, make_mount, tmp_path):
         f.write(b"abcdef")
         f.truncate(2)
     assert stored(emulator, "t.bin") == b"ab"
+    # a streamed file cut back, then written past its end: the hole reads as zeros
+    fd = os.open(m.path("t2.bin"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, b"x" * 100)
+        os.ftruncate(fd, 50)
+        os.pwrite(fd, b"y", 80)
+    finally:
+        os.close(fd)
+    assert stored(emulator, "t2.bin") == b"x" * 50 + b"\0" * 30 + b"y"
 
 
 def test_unlink_and_object_lock(emulator, make_mount, tmp_path):
@@ -495,3 +504,16 @@ def test_unlinked_while_written_is_not_stored(emulator, make_mount, tmp_path):
         os.close(fd)
     assert stored(emulator, "tmpfile") is None
     assert "tmpfile" not in os.listdir(m.mountpoint)
+
+
+def test_mknod_regular_only(emulator, make_mount, tmp_path):
+    import stat
+    m = mount(make_mount, emulator, tmp_path)
+    os.mknod(m.path("node.txt"), 0o644 | stat.S_IFREG)
+    assert stored(emulator, "node.txt") == b""
+    assert os.stat(m.path("node.txt")).st_size == 0
+    for kind in (stat.S_IFIFO, stat.S_IFSOCK):
+        with pytest.raises(OSError) as e:
+            os.mknod(m.path("special"), 0o644 | kind)
+        assert e.value.errno == errno.EPERM
+    assert stored(emulator, "special") is None
