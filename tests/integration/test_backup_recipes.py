@@ -317,6 +317,31 @@ def test_duplicity_file_url(emulator, make_mount, tmp_path, tree):
     same_tree(tree, tmp_path / "back")
 
 
+@need("rsync")
+def test_backups_under_injected_faults(emulator, make_mount, tmp_path, tree):
+    """10 % 503 SlowDown and 5 % cut connections on every request: the retries
+    hide them, and the backups are still stored byte for byte."""
+    m = mount(make_mount, emulator, tmp_path, warnings=FAILURE_LINES)
+    emulator.reset_stats()
+    emulator.faults(slowdown_rate=0.10, cut_rate=0.05, seed=4)
+    try:
+        os.mkdir(m.path("faulty"))
+        ok(run("tar -cf '%s' -C '%s' ." % (m.path("faulty", "x.tar"), tree)))
+        ok(run("rsync -r --inplace '%s/' '%s/'" % (tree, m.path("faulty", "rs"))))
+        ok(run("dd if='%s' of='%s' bs=1M status=none" % (tree / "big.bin",
+                                                       m.path("faulty", "big.dd"))))
+        injected = emulator.stats()["faults"]
+    finally:
+        emulator.faults(slowdown_rate=0, cut_rate=0)
+    assert sum(injected.values()) > 0, injected
+    tree_is_stored(emulator, tree, "faulty/rs/")
+    file_is_stored(emulator, m, "faulty/big.dd", (tree / "big.bin").read_bytes())
+    fetch(emulator, "faulty/x.tar", tmp_path / "x.tar")
+    (tmp_path / "out").mkdir()
+    ok(run("tar -xf '%s' -C '%s'" % (tmp_path / "x.tar", tmp_path / "out")))
+    same_tree(tree, tmp_path / "out")
+
+
 # A backup tool must notice when its archive was not stored: S3 starts failing
 # every request (500 InternalError) after the tool has opened its output and
 # before it writes; the upload fails after its retries, write() or close()
