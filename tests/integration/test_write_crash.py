@@ -3,12 +3,14 @@
 1. mrapfs killed with SIGKILL in the middle of a 200 MiB multipart upload: no
    object appears, the upload stays visible in ListMultipartUploads (S3 keeps
    it; nobody is left to abort it), and the next mount with
-   --abort-stale-uploads 0 aborts it. The data to write comes from a generated
-   file through a pipe into dd, so that the kill lands deterministically after
-   the emulator has counted two UploadPart and before the file is complete.
+   --abort-stale-uploads 0 aborts it. The data comes from a generated file
+   through a pipe into dd whose write end stays open, so the file cannot
+   complete, and the kill lands once the emulator has counted two UploadPart.
+   The same with dd run as usual (it dup2()s its output), and over an existing
+   object, which must stay readable and intact.
 2. A staging directory on a full filesystem (a small tmpfs): an append or an
    in-place edit of a 20 MiB object, which needs the object staged first,
-   fails with ENOSPC and the stored object is unchanged.
+   fails with ENOSPC, the stored object is unchanged, and the log says why.
 """
 import errno
 import hashlib
@@ -16,7 +18,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -76,42 +77,49 @@ def lazy_unmount(path):
                 raise
 
 
-def feed(src, pipe, stop, fed):
-    """Copies src into dd's stdin 1 MiB at a time until told to stop or dd goes away."""
+def feed(src, pipe):
+    """Copies src into dd's stdin 1 MiB at a time, leaving the pipe open: dd
+    cannot see the end of its input, so the file cannot complete."""
     try:
         with open(src, "rb") as f:
             for chunk in iter(lambda: f.read(MIB), b""):
-                if stop.is_set():
-                    return
                 pipe.write(chunk)
                 pipe.flush()
-                fed[0] += len(chunk)
     except (BrokenPipeError, ValueError, OSError):
         pass                                  # dd died with the mount: expected
 
 
-def dd_killed_mid_upload(emulator, m, key, src, size, during=None):
+# dd (like every shell redirection) opens its output, dup2()s it to stdout and
+# closes the first descriptor: FUSE sends FLUSH for that close, and mrapfs
+# stores the file as it is then, empty. So a dd killed later leaves an empty
+# object, and a dd over an existing object replaces it with an empty one at
+# once. Routed to the fs side; strict, so the fix makes these fail until the
+# markers go.
+EMPTY_FLUSH = pytest.mark.xfail(strict=True, reason=(
+    "fs: the FLUSH of dd's dup2-ed first descriptor commits an empty object at open"))
+
+
+def dd_killed_mid_upload(emulator, m, key, src, during=None, dup2=True):
     """Feeds src through a pipe into `dd of=<mount>/key bs=1M`, kills mrapfs with
     SIGKILL once the emulator has counted two UploadPart (calling during() just
-    before), and clears the dead mount. Returns dd's exit status."""
+    before), and clears the dead mount. Returns dd's exit status.
+    dup2=False starts dd with its stdout closed, so that the open of its output
+    lands on descriptor 1 directly: no dup2, no early close, no early FLUSH."""
     emulator.reset_stats()
-    dd = subprocess.Popen(["dd", "of=%s" % m.path(key), "bs=1M", "iflag=fullblock",
-                           "status=none"],
+    dd = subprocess.Popen(["/bin/bash", "-c", 'exec dd of="$1" bs=1M iflag=fullblock '
+                           'status=none' + ("" if dup2 else " >&-"), "dd", m.path(key)],
                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
-    stop, fed = threading.Event(), [0]
-    feeder = threading.Thread(target=feed, args=(src, dd.stdin, stop, fed), daemon=True)
+    feeder = threading.Thread(target=feed, args=(src, dd.stdin), daemon=True)
     feeder.start()
     parts = lambda: emulator.stats()["operations"].get("UploadPart", 0)  # noqa: E731
     try:
         started = wait_until(lambda: parts() >= 2, timeout=120)
-        stop.set()                           # the feeder stops: the file cannot complete
         if started and during:
             during()
         m.proc.send_signal(signal.SIGKILL)
         m.proc.wait(timeout=30)
         assert started, "no two UploadPart within 120 s: %r" % emulator.stats()
-        assert fed[0] < size, "the whole file was fed before the kill"
         feeder.join(timeout=60)
         dd.stdin.close()
         dd.wait(timeout=60)
@@ -129,12 +137,11 @@ def dd_killed_mid_upload(emulator, m, key, src, size, during=None):
 
 def test_kill_9_mid_upload_leaves_no_object_and_next_mount_aborts(emulator, make_mount,
                                                                     tmp_path):
-    size = 200 * MIB
     src = tmp_path / "big.src"
-    digest = generate(src, size, 9)
+    digest = generate(src, 200 * MIB, 9)
     m = mount(make_mount, emulator, tmp_path, name="m1")
-    os.mkdir(m.path("crash"))
-    assert dd_killed_mid_upload(emulator, m, "crash/big.bin", src, size) != 0
+    os.makedirs(m.path("crash"), exist_ok=True)
+    assert dd_killed_mid_upload(emulator, m, "crash/big.bin", src, dup2=False) != 0
     ups = list_uploads(emulator, "crash/")
     assert [k for k, _ in ups] == ["crash/big.bin"], ups
     assert len(upload_parts(emulator, *ups[0])) >= 2
@@ -156,15 +163,27 @@ def test_kill_9_mid_upload_leaves_no_object_and_next_mount_aborts(emulator, make
     assert list_uploads(emulator, "crash/") == []
 
 
+@EMPTY_FLUSH
+def test_kill_9_mid_dd_as_usually_run_leaves_no_object(emulator, make_mount, tmp_path):
+    src = tmp_path / "new.src"
+    generate(src, 64 * MIB, 11)
+    m = mount(make_mount, emulator, tmp_path, name="m1")
+    os.makedirs(m.path("crash"), exist_ok=True)
+    assert dd_killed_mid_upload(emulator, m, "crash/usual.bin", src) != 0
+    assert head_status(emulator, "crash/usual.bin") == 404
+    mount(make_mount, emulator, tmp_path, args=["--abort-stale-uploads", "0"], name="m2")
+    assert list_uploads(emulator, "crash/") == []
+
+
+@EMPTY_FLUSH
 def test_kill_9_mid_overwrite_keeps_the_old_object(emulator, make_mount, tmp_path):
     """Overwriting last night's archive with dd: until the new one is complete
     readers (through S3 and the mount) see the old one, and a crash keeps it."""
     old = hashlib.sha256(b"last night").digest() * (3 * MIB // 32)
     c = emulator.client()
     assert c.request("PUT", "crash/archive.bin", body=old).status == 200
-    size = 64 * MIB
     src = tmp_path / "new.src"
-    generate(src, size, 10)
+    generate(src, 64 * MIB, 10)
     m = mount(make_mount, emulator, tmp_path, name="m1")
     seen = {}
 
@@ -173,7 +192,7 @@ def test_kill_9_mid_overwrite_keeps_the_old_object(emulator, make_mount, tmp_pat
         with open(m.path("crash", "archive.bin"), "rb") as f:
             seen["mount"] = f.read()
 
-    assert dd_killed_mid_upload(emulator, m, "crash/archive.bin", src, size, during) != 0
+    assert dd_killed_mid_upload(emulator, m, "crash/archive.bin", src, during) != 0
     assert seen["s3"] == old, "S3 held %d bytes during the overwrite" % len(seen["s3"])
     assert seen["mount"] == old, "the mount showed %d bytes" % len(seen["mount"])
     assert c.request("GET", "crash/archive.bin").body == old
@@ -238,6 +257,8 @@ def test_full_staging_directory_gives_enospc_and_keeps_the_object(emulator, make
     m.stop()                                  # before the tmpfs goes
 
 
+@pytest.mark.xfail(strict=True, reason="fs: ENOSPC (and EFBIG) from staging are "
+                   "returned but not logged")
 def test_full_staging_directory_is_logged(emulator, make_mount, tmp_path, small_tmpfs):
     """The program sees ENOSPC; the log must say that the staging directory
     (not S3) is full, or an operator has nothing to go on."""
