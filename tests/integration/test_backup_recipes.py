@@ -156,6 +156,36 @@ def test_tar_create_and_extract_with_m(emulator, make_mount, tmp_path, tree):
     tree_is_stored(emulator, tree, "tar/ex/")
 
 
+def test_tar_over_last_archive_keeps_it_until_done(emulator, make_mount, tmp_path, tree):
+    """tar -cf over yesterday's archive: while tar writes (names come from a
+    pipe, so tar waits mid-archive), S3 and the mount still give yesterday's."""
+    m = mount(make_mount, emulator, tmp_path)
+    os.mkdir(m.path("tarover"))
+    old = b"yesterday's archive\n" * 1000
+    with open(m.path("tarover", "x.tar"), "wb") as f:
+        f.write(old)
+    emulator.reset_stats()
+    p = subprocess.Popen(["tar", "-cf", m.path("tarover", "x.tar"), "-T", "-"], cwd=tree,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    try:
+        p.stdin.write(b"big.bin\n")                   # 9 MiB: the first part goes up
+        p.stdin.flush()
+        assert wait_until(lambda: ops(emulator).get("UploadPart", 0) >= 1, timeout=60)
+        assert stored(emulator, "tarover/x.tar") == old
+        with open(m.path("tarover", "x.tar"), "rb") as f:
+            assert f.read() == old
+        out, _ = p.communicate(b"a.txt\nsub\n", timeout=300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=30)
+    assert p.returncode == 0, out
+    fetch(emulator, "tarover/x.tar", tmp_path / "x.tar")
+    ok(run("tar -df '%s' big.bin a.txt sub" % (tmp_path / "x.tar"), cwd=tree))  # same data
+    nothing_pending(emulator, "tarover/")
+
+
 @need("cpio")
 def test_cpio_o(emulator, make_mount, tmp_path, tree):
     m = mount(make_mount, emulator, tmp_path)
