@@ -237,6 +237,26 @@ def test_rsync_inplace_and_without(emulator, make_mount, tmp_path, tree):
 
 
 @need("rsync")
+def test_rsync_checksum_uploads_only_what_changed(emulator, make_mount, tmp_path, tree):
+    """Stored files cannot keep the source's mtime, so rsync's quick check sees
+    every file as changed and rewrites it whole (a local rsync sends whole
+    files): each run would download and upload everything again. With -c rsync
+    compares contents instead: an unchanged tree costs reads only."""
+    m = mount(make_mount, emulator, tmp_path)
+    ok(run("rsync -r --inplace '%s/' '%s/'" % (tree, m.path("rsc"))))
+    emulator.reset_stats()
+    ok(run("rsync -r --inplace -c '%s/' '%s/'" % (tree, m.path("rsc"))))
+    o = ops(emulator)
+    assert not {"PutObject", "CreateMultipartUpload", "UploadPart"} & set(o), o
+    (tree / "a.txt").write_bytes(b"a new line\n")           # a new size: sent
+    emulator.reset_stats()
+    ok(run("rsync -r --inplace -c '%s/' '%s/'" % (tree, m.path("rsc"))))
+    o = ops(emulator)
+    assert o.get("PutObject") == 1 and "CreateMultipartUpload" not in o, o
+    tree_is_stored(emulator, tree, "rsc/")
+
+
+@need("rsync")
 def test_rsync_inplace_update_needs_staging_room(emulator, make_mount, tmp_path, tree):
     """rsync --inplace updates a stored file by rewriting parts of it, which
     stages the whole object: past --max-staging-size the update fails with
