@@ -89,14 +89,14 @@ def feed(src, pipe):
         pass                                  # dd died with the mount: expected
 
 
-# dd (like every shell redirection) opens its output, dup2()s it to stdout and
+# dd, like every shell redirection, opens its output, dup2()s it to stdout and
 # closes the first descriptor: FUSE sends FLUSH for that close, and mrapfs
 # stores the file as it is then, empty. So a dd killed later leaves an empty
-# object, and a dd over an existing object replaces it with an empty one at
-# once. Routed to the fs side; strict, so the fix makes these fail until the
-# markers go.
+# object, and dd over an existing object replaces it with an empty one at once
+# (a failed overwrite loses the old backup: test_backup_recipes.py). Routed to
+# the fs side; strict, so the fix makes these fail until the markers go.
 EMPTY_FLUSH = pytest.mark.xfail(strict=True, reason=(
-    "fs: the FLUSH of dd's dup2-ed first descriptor commits an empty object at open"))
+    "fs: the FLUSH of a dup2-ed first descriptor commits an empty object at open"))
 
 
 def dd_killed_mid_upload(emulator, m, key, src, during=None, dup2=True):
