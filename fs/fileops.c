@@ -139,7 +139,7 @@ void mrap_fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 void mrap_fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     struct mrap_wfile *w = writer_of(fi);
-    int rc = w ? mrap_wfile_commit(w) : 0;
+    int rc = w ? mrap_wfile_flush(w) : 0;
     fuse_reply_err(req, -rc);
 }
 

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "cache/s3_source.h"
 #include "fs/inode.h"
 #include "fs/options.h"
 #include "s3/client.h"
@@ -22,6 +23,12 @@ struct mrap_writers;     /* inodes being written (fs/writers.c) */
 struct mrap_staging;     /* staging files' space (fs/staging.c) */
 struct mrap_upload_pool; /* part upload workers (fs/upload.c) */
 struct mrap_wfile;       /* a write handle (fs/wfile.c) */
+struct mrap_block_cache; /* read blocks in memory (cache/block_cache.c) */
+struct mrap_disk_cache;  /* and on disk, with --cache (cache/disk_cache.c) */
+struct mrap_workers;     /* read-ahead threads (cache/workers.c) */
+struct mrap_reader;      /* one open file's reads (cache/reader.c) */
+struct mrap_xattr_cache; /* rendered object attributes (fs/xattr_cache.c) */
+struct mrap_s3_control;  /* S3 Control, for the root's routes (s3/control.h) */
 
 struct mrap_fs {
     const struct mrap_fs_config *cfg;
@@ -32,7 +39,15 @@ struct mrap_fs {
     struct mrap_writers *writers;
     struct mrap_staging *staging; /* NULL on a read-only mount */
     struct mrap_upload_pool *uploads;
+    struct mrap_block_cache *blocks;
+    struct mrap_disk_cache *disk_cache; /* NULL without --cache */
+    struct mrap_workers *readahead;
     atomic_bool setattr_warned; /* the EPERM of chmod/chown/utimens was explained once */
+    struct mrap_xattr_cache *xattrs; /* object attributes shown as xattrs (fs/xattr.c) */
+    /* Borrowed, set by main after mrap_fs_init: NULL unless the mount names an
+     * account (an ARN), which S3 Control needs for user.mrap.routes. */
+    struct mrap_s3_control *control;
+    atomic_bool routes_hint_logged; /* "mount by ARN for routes" was said once */
 };
 
 /* What fi->fh of an open file points to. */
@@ -42,6 +57,8 @@ struct mrap_open_file {
     char etag[MRAP_S3_ETAG_MAX];
     char storage_class[32];
     uint64_t size;
+    struct mrap_reader *reader;      /* reads through the block cache; NULL: straight GETs */
+    struct mrap_cache_s3_source src; /* what reader fetches from; borrows s3_key, etag */
 };
 
 /* 0 or negative errno. cfg and s3 are borrowed and must outlive fs. */
@@ -104,6 +121,13 @@ void mrap_fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_s
 /* At mount: aborts multipart uploads under prefix initiated more than age_s
  * seconds ago (fs/stale.c). 0 or the listing's error (already logged). */
 int mrap_fs_abort_stale_uploads(struct mrap_s3_client *s3, const char *prefix, double age_s);
+
+/* The read cache (fs/readcache.c): per-mount setup and a reader per open file. */
+int mrap_fs_readcache_init(struct mrap_fs *fs);
+void mrap_fs_readcache_start(struct mrap_fs *fs); /* threads: from the session's init */
+void mrap_fs_readcache_cleanup(struct mrap_fs *fs);
+int mrap_fs_reader_open(struct mrap_fs *fs, struct mrap_open_file *fh);
+void mrap_fs_reader_close(struct mrap_open_file *fh);
 
 /* Directory callbacks (fs/dir.c). */
 void mrap_fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);

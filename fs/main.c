@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "fs/fs.h"
 #include "fs/options.h"
 #include "s3/client.h"
+#include "s3/control.h"
 #include "s3/creds.h"
 #include "s3/http.h"
 #include "s3/sigv4.h"
@@ -28,6 +30,7 @@ struct app {
     struct mrap_signer *signer;
     struct mrap_http_pool *pool;
     struct mrap_s3_client *s3;
+    struct mrap_s3_control *control; /* NULL unless mounted by ARN */
     struct mrap_fs fs;
     bool fs_ready;
 };
@@ -40,6 +43,19 @@ static void fuse_log_bridge(enum fuse_log_level level, const char *fmt, va_list 
                             : level <= FUSE_LOG_INFO    ? MRAP_LOG_INFO
                                                         : MRAP_LOG_DEBUG;
     mrap_vlog(l, "fuse", fmt, ap);
+}
+
+/* The S3 Control endpoint, chosen as mrapctl chooses it: an explicit
+ * --endpoint-url serves both planes; otherwise AWS_ENDPOINT_URL_S3_CONTROL,
+ * then AWS_ENDPOINT_URL (AWS_ENDPOINT_URL_S3 is the data plane's only). */
+static const char *control_endpoint(const struct mrap_fs_config *cfg)
+{
+    if (cfg->endpoint_url && !cfg->endpoint_url_from_env)
+        return cfg->endpoint_url;
+    const char *e = getenv("AWS_ENDPOINT_URL_S3_CONTROL");
+    if (!e || !*e)
+        e = getenv("AWS_ENDPOINT_URL");
+    return e && *e ? e : NULL;
 }
 
 static int make_client(struct app *a, unsigned max_attempts, struct mrap_s3_client **out)
@@ -117,6 +133,23 @@ static int setup(struct app *a)
         return rc;
     }
     a->fs_ready = true;
+    if (a->cfg.target == MRAP_S3_TARGET_MRAP && a->cfg.account_id) {
+        /* user.mrap.routes on the root: S3 Control, at the account's endpoint
+         * (<account>.<endpoint host> with an endpoint URL, as mrapctl does). */
+        struct mrap_s3_control_opts cto = {
+            .account_id = a->cfg.account_id,
+            .endpoint_url = control_endpoint(&a->cfg),
+            .debug_requests = a->cfg.debug,
+            .http = mrap_http_pool_ops(a->pool),
+            .creds = a->creds,
+            .signer = a->signer,
+        };
+        rc = mrap_s3_control_new(&cto, &a->control);
+        if (rc)
+            mrap_log(MRAP_LOG_WARN, "main", "no S3 Control client (%s): no user.mrap.routes",
+                     strerror(-rc));
+        a->fs.control = a->control;
+    }
     /* Still in the foreground: what this finds and does is seen by whoever mounts. */
     if (a->cfg.abort_stale_uploads_s >= 0 && !a->cfg.read_only)
         mrap_fs_abort_stale_uploads(a->s3, a->cfg.prefix, a->cfg.abort_stale_uploads_s);
@@ -204,6 +237,13 @@ int main(int argc, char **argv)
 {
     struct app a;
     char err[512];
+    /* Cache blocks, read-ahead spans and HTTP bodies are 128 KiB to 4 MiB and
+     * churn constantly across ~30 threads. glibc's default raises its mmap
+     * threshold after the first large free and then serves such buffers from
+     * per-thread arenas, which keep freed memory: measured here, RSS grew to
+     * twice the cache budget under random reads. A fixed threshold keeps every
+     * large buffer in its own mapping, returned to the system when freed. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     memset(&a, 0, sizeof(a));
     char *prog = strdup(argv[0]);
     bool helper = prog && strcmp(basename(prog), "mount.mrapfs") == 0;
@@ -243,6 +283,7 @@ int main(int argc, char **argv)
     }
     if (a.fs_ready)
         mrap_fs_cleanup(&a.fs);
+    mrap_s3_control_destroy(a.control);
     mrap_s3_client_destroy(a.s3);
     mrap_http_pool_destroy(a.pool);
     mrap_signer_destroy(a.signer);

@@ -16,6 +16,7 @@
 #include "fs/staging.h"
 #include "fs/upload.h"
 #include "fs/writers.h"
+#include "fs/xattr.h"
 #include "util/log.h"
 
 #define WARNED_MAX 4096
@@ -118,6 +119,7 @@ int mrap_fs_init(struct mrap_fs *fs, const struct mrap_fs_config *cfg, struct mr
     fs->cfg = cfg;
     fs->s3 = s3;
     atomic_init(&fs->setattr_warned, false);
+    atomic_init(&fs->routes_hint_logged, false);
     clock_gettime(CLOCK_REALTIME, &fs->mount_time);
     fs->inodes = mrap_inode_table_new(cfg->metadata_ttl_s, fs->mount_time);
     fs->warned = warned_new();
@@ -126,6 +128,10 @@ int mrap_fs_init(struct mrap_fs *fs, const struct mrap_fs_config *cfg, struct mr
         rc = mrap_writers_new(&fs->writers);
     if (!rc)
         rc = mrap_upload_pool_new(cfg->max_connections, &fs->uploads);
+    if (!rc)
+        rc = mrap_fs_readcache_init(fs);
+    if (!rc)
+        rc = mrap_xattr_cache_new(cfg->metadata_ttl_s, 4096, &fs->xattrs);
     if (!rc && !cfg->read_only)
         rc = mrap_staging_new(cfg->cache_dir, cfg->max_staging_bytes, &fs->staging);
     if (rc)
@@ -137,9 +143,12 @@ void mrap_fs_cleanup(struct mrap_fs *fs)
 {
     mrap_upload_pool_destroy(fs->uploads); /* finishes parts still queued */
     mrap_staging_destroy(fs->staging);
+    mrap_fs_readcache_cleanup(fs);
     mrap_writers_destroy(fs->writers);
     mrap_inode_table_destroy(fs->inodes);
     warned_destroy(fs->warned);
+    mrap_xattr_cache_destroy(fs->xattrs);
+    fs->xattrs = NULL;
     fs->uploads = NULL;
     fs->staging = NULL;
     fs->writers = NULL;

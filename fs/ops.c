@@ -3,16 +3,17 @@
  *
  * Metadata comes from ListObjectsV2 alone: readdirplus hands the kernel every
  * entry with its attributes, so `ls -l` costs one LIST per 1,000 entries and
- * no HEAD. A cold lookup (a path nobody listed) asks two questions, in order:
- * is there anything under "name/" (then it is a directory, which wins over an
- * object of the same name), else is "name" itself the first key with that
- * prefix (then it is a file). Attributes are trusted for the metadata TTL and
+ * no HEAD. A cold lookup (a path nobody listed) is one LIST by prefix "name"
+ * with delimiter "/": a common prefix "name/" makes it a directory (which wins
+ * over an object of the same name), else the key "name" makes it a file. Attributes are trusted for the metadata TTL and
  * revalidated after it, so a file replaced remotely is seen within the TTL.
  *
  * An open file pins the ETag it saw; every ranged GET carries If-Match, so a
  * read never mixes bytes of two versions: if the object changes underneath,
  * the read fails with ESTALE and the next open sees the new version. The
  * kernel's page cache is kept across opens only while the ETag is unchanged.
+ * Reads go through the block cache and its adaptive read-ahead (cache/,
+ * wired in fs/readcache.c); the If-Match rides on every block fetch.
  *
  * Opens for writing become write handles (fs/fileops.c, fs/wfile.c); while a
  * file is being written its attributes come from the writers registry, and
@@ -25,9 +26,11 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "cache/reader.h"
 #include "fs/fs.h"
 #include "fs/wfile.h"
 #include "fs/writers.h"
+#include "fs/xattr.h"
 #include "util/log.h"
 
 void mrap_fs_fill_stat(const struct mrap_fs *fs, uint64_t ino, const struct mrap_inode_attr *a,
@@ -111,16 +114,59 @@ static int resolve_dir(struct mrap_fs *fs, const char *s3_key)
     return rc;
 }
 
+/* Keys a cold lookup asks for at once: enough to see both "name" and
+ * "name/" past the usual handful of siblings such as "name.bak". */
+#define RESOLVE_PAGE_KEYS 16
+
+/*
+ * A cold lookup in one LIST: prefix "name", delimiter "/". S3 answers in key
+ * order, so the page shows the object "name" (the first key with that prefix)
+ * and the common prefix "name/" unless more than a page of siblings sorting
+ * between them ("name-1", "name.txt": '-' and '.' sort before '/') pushes
+ * "name/" off the page; only then is a second LIST needed.
+ */
 static int resolve(struct mrap_fs *fs, const char *inode_key, struct mrap_inode_attr *attr)
 {
-    char *s3_key = mrap_fs_s3_key(fs, inode_key);
-    if (!s3_key)
+    struct mrap_s3_list_page pg;
+    char *s3_key = mrap_fs_s3_key(fs, inode_key), *dir = NULL;
+    if (!s3_key || asprintf(&dir, "%s/", s3_key) < 0) {
+        free(s3_key);
         return -ENOMEM;
-    int rc = resolve_dir(fs, s3_key);
-    if (rc == 0)
+    }
+    struct mrap_s3_list_opts lo = {.prefix = s3_key, .delimiter = "/",
+                                   .max_keys = RESOLVE_PAGE_KEYS};
+    int rc = mrap_s3_list_objects(fs->s3, &lo, &pg, NULL);
+    if (rc)
+        goto out;
+    bool is_dir = false, dir_known = !pg.truncated;
+    const struct mrap_s3_list_entry *file = NULL;
+    for (size_t i = 0; i < pg.n_prefixes; i++) {
+        int c = strcmp(pg.prefixes[i], dir);
+        is_dir |= c == 0;
+        dir_known |= c >= 0;
+    }
+    for (size_t i = 0; i < pg.n_objects; i++) {
+        if (strcmp(pg.objects[i].key, s3_key) == 0)
+            file = &pg.objects[i];
+        dir_known |= strcmp(pg.objects[i].key, dir) > 0;
+    }
+    if (!is_dir && !dir_known) {
+        rc = resolve_dir(fs, s3_key);
+        is_dir = rc == 0;
+        if (rc && rc != -ENOENT)
+            goto done; /* never guess "no directory" from a failed request */
+    }
+    rc = 0;
+    if (is_dir) /* a directory wins over an object of the same name */
         mrap_fs_dir_attr(fs, attr);
-    else if (rc == -ENOENT)
-        rc = resolve_file(fs, s3_key, attr);
+    else if (file)
+        mrap_fs_attr_from_entry(file, attr);
+    else
+        rc = -ENOENT;
+done:
+    mrap_s3_list_page_cleanup(&pg);
+out:
+    free(dir);
     free(s3_key);
     return rc;
 }
@@ -273,6 +319,10 @@ static void mrap_fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
     memcpy(fh->etag, info.attr.etag, sizeof(fh->etag));
     memcpy(fh->storage_class, info.attr.storage_class, sizeof(fh->storage_class));
     fh->size = info.attr.size;
+    if ((rc = mrap_fs_reader_open(fs, fh)))
+        goto out;
+    /* The kernel may keep its page cache only when the ETag is the one the
+     * previous open saw: same version, same bytes. */
     fi->keep_cache = mrap_inode_note_open(fs->inodes, ino, fh->etag);
     fi->fh = (uint64_t)(uintptr_t)fh;
     fh = NULL;
@@ -317,15 +367,19 @@ static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    int rc = mrap_s3_get_range(fs->s3, fh->s3_key, (uint64_t)off, size, fh->etag, buf, &got,
-                               &err);
+    memset(&err, 0, sizeof(err));
+    int rc = fh->reader ? mrap_reader_read(fh->reader, (uint64_t)off, size, buf, &got)
+                        : mrap_s3_get_range(fs->s3, fh->s3_key, (uint64_t)off, size, NULL, buf,
+                                            &got, &err);
     if (rc == -ESTALE)
         mrap_log(MRAP_LOG_WARN, "fs", "%s changed while open (ETag %s); reopen to read the new "
                  "version", fh->s3_key, fh->etag);
-    else if (rc && strcmp(err.code, "InvalidObjectState") == 0)
-        mrap_log(MRAP_LOG_WARN, "fs", "%s is archived (storage class %s) and not restored; "
-                 "restore it (RestoreObject) before reading", fh->s3_key,
-                 fh->storage_class[0] ? fh->storage_class : "archive");
+    else if (rc == -ENODATA || (rc && strcmp(err.code, "InvalidObjectState") == 0))
+        /* once per key: the kernel retries a failed read, tools read in loops */
+        mrap_fs_warn_once(fs, fh->s3_key,
+                          "is archived and not restored; reads fail with ENODATA until it is: "
+                          "setfattr -n user.s3.restore -v 7 FILE starts a restore, "
+                          "getfattr -n user.s3.restore FILE shows its progress");
     if (rc)
         mrap_fs_reply_errno(req, rc);
     else
@@ -338,6 +392,7 @@ static void mrap_fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
     struct mrap_open_file *fh = (struct mrap_open_file *)(uintptr_t)fi->fh;
     if (fh) {
         mrap_wfile_release(fh->wr);
+        mrap_fs_reader_close(fh); /* before s3_key: its fetches borrow it */
         free(fh->s3_key);
         free(fh);
     }
@@ -372,7 +427,7 @@ static void mrap_fs_init_conn(void *userdata, struct fuse_conn_info *conn)
     if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
         conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
     conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
-    (void)userdata;
+    mrap_fs_readcache_start(userdata);
 }
 
 static const struct fuse_lowlevel_ops ops = {
@@ -401,6 +456,10 @@ static const struct fuse_lowlevel_ops ops = {
     .readdirplus = mrap_fs_readdirplus,
     .releasedir = mrap_fs_releasedir,
     .statfs = mrap_fs_statfs,
+    .setxattr = mrap_fs_setxattr,
+    .getxattr = mrap_fs_getxattr,
+    .listxattr = mrap_fs_listxattr,
+    .removexattr = mrap_fs_removexattr,
 };
 
 const struct fuse_lowlevel_ops *mrap_fs_lowlevel_ops(void)

@@ -52,13 +52,23 @@ static const struct opt_def opt_table[] = {
     {"max-connections", 0, OPT_UINT, OFF(max_connections), "parallel connections (16)"},
     {"metadata-ttl", 0, OPT_SECONDS, OFF(metadata_ttl_s),
      "seconds metadata is trusted before revalidation (1)"},
-    {"cache", 0, OPT_STRING, OFF(cache_dir), "directory for staging files (/var/tmp/mrapfs-<uid>)"},
+    {"cache", 0, OPT_STRING, OFF(cache_dir),
+     "directory for staging files (/var/tmp/mrapfs-<uid>); when given, also a disk block cache"},
+    {"max-memory-cache", 0, OPT_UINT, OFF(memory_cache_mib), "MiB of read blocks kept in memory (256)"},
+    {"max-cache-size", 0, OPT_UINT, OFF(disk_cache_mib),
+     "MiB of read blocks kept on disk under <cache>/blocks (1024; 0: none; leaves 5 % of "
+     "the disk free)"},
+    {"max-read-ahead", 0, OPT_UINT, OFF(read_ahead_mib),
+     "MiB a sequential reader fetches ahead, at most (256; at most half the memory cache)"},
     {"max-staging-size", 0, OPT_SIZE, OFF(max_staging_bytes),
      "space staging files may take, bytes or with K/M/G/T (10G)"},
     {"ignore-setattr", 0, OPT_FLAG, OFF(ignore_setattr),
      "chmod/chown/utimens of stored files succeed without effect (default: EPERM)"},
     {"abort-stale-uploads", 0, OPT_SECONDS, OFF(abort_stale_uploads_s),
      "at mount, abort multipart uploads under the prefix older than SECONDS (0: all)"},
+    {"allow-retention-bypass", 0, OPT_FLAG, OFF(allow_retention_bypass),
+     "setting user.s3.retention may shorten or remove a GOVERNANCE retention (sends "
+     "x-amz-bypass-governance-retention)"},
     {"debug", 'd', OPT_FLAG, OFF(debug), "log one line per S3 request"},
     {"debug-fuse", 0, OPT_FLAG, OFF(fuse_debug), "libfuse's own request trace"},
 };
@@ -321,6 +331,9 @@ static void set_defaults(struct mrap_fs_config *cfg)
     cfg->metadata_ttl_s = 1.0;
     cfg->max_staging_bytes = 10ull << 30;
     cfg->abort_stale_uploads_s = -1;
+    cfg->memory_cache_mib = 256;
+    cfg->disk_cache_mib = UINT_MAX; /* not given */
+    cfg->read_ahead_mib = 256;
 }
 
 /* Normalises what was parsed and checks combinations. */
@@ -332,6 +345,7 @@ static int finish(struct mrap_fs_config *cfg, char *err, size_t errlen)
             e = getenv("AWS_ENDPOINT_URL");
         if (e && *e && !(cfg->endpoint_url = strdup(e)))
             return -ENOMEM;
+        cfg->endpoint_url_from_env = cfg->endpoint_url != NULL;
     }
     if (!cfg->ca_bundle) {
         const char *e = getenv("AWS_CA_BUNDLE");
@@ -361,6 +375,20 @@ static int finish(struct mrap_fs_config *cfg, char *err, size_t errlen)
         set_err(err, errlen, "--max-connections must be between 1 and 256");
         return -EINVAL;
     }
+    if (cfg->memory_cache_mib < 4 || cfg->memory_cache_mib > (1u << 20)) {
+        set_err(err, errlen, "--max-memory-cache must be between 4 and 1048576 MiB");
+        return -EINVAL;
+    }
+    if (cfg->read_ahead_mib < 1) {
+        set_err(err, errlen, "--max-read-ahead must be at least 1 MiB");
+        return -EINVAL;
+    }
+    /* A disk tier only when asked for (--cache or --max-cache-size given), and
+     * never with --max-cache-size 0 (e.g. a small --cache kept for staging). */
+    cfg->disk_cache_enabled =
+        (cfg->cache_dir || cfg->disk_cache_mib != UINT_MAX) && cfg->disk_cache_mib != 0;
+    if (cfg->disk_cache_mib == UINT_MAX)
+        cfg->disk_cache_mib = 1024;
     if (!cfg->cache_dir &&
         asprintf(&cfg->cache_dir, "/var/tmp/mrapfs-%u", (unsigned)getuid()) < 0) {
         cfg->cache_dir = NULL;

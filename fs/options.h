@@ -20,6 +20,7 @@ struct mrap_fs_config {
     char *region;       /* bucket mode */
     char *mountpoint;   /* absolute */
     char *endpoint_url; /* --endpoint-url, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL */
+    bool endpoint_url_from_env; /* not --endpoint-url: S3 Control picks its own (fs/main.c) */
     char *prefix;       /* "" or "dir/" */
     char *profile;
     char *ca_bundle;
@@ -42,6 +43,13 @@ struct mrap_fs_config {
     uint64_t max_staging_bytes; /* all staging files together; default 10 GiB */
     bool ignore_setattr;        /* chmod/chown/utimens of stored objects: succeed, no effect */
     double abort_stale_uploads_s; /* at mount, abort uploads older than this; < 0: off */
+    /* Reads (fs/readcache.c, cache/) */
+    unsigned memory_cache_mib; /* block cache in memory; default 256 */
+    unsigned disk_cache_mib;   /* disk tier under <cache>/blocks; default 1024 */
+    bool disk_cache_enabled;   /* --cache or --max-cache-size was given */
+    unsigned read_ahead_mib;   /* sequential read-ahead window cap; default 256 */
+    /* xattrs (fs/xattr_set.c) */
+    bool allow_retention_bypass; /* user.s3.retention may shorten/remove GOVERNANCE retention */
 };
 
 enum mrap_fs_parse_result {

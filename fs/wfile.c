@@ -40,6 +40,7 @@ struct mrap_wfile {
     bool claimed; /* we hold the writers-registry entry and the inode */
     enum wmode mode;
     bool dirty; /* differs from the stored object: commit uploads */
+    bool wrote; /* a write or truncate came through this handle since open */
     int fail_rc;
     uint64_t base_size; /* the stored object this handle builds on */
     char base_etag[MRAP_S3_ETAG_MAX];
@@ -303,6 +304,7 @@ int mrap_wfile_write(struct mrap_wfile *w, const char *buf, size_t len, uint64_t
     int rc = w->mode == W_FAILED ? w->fail_rc : claim(w);
     if (rc)
         return leave(w, rc);
+    w->wrote = true;
     if (w->mode == W_BASE) {
         if (!w->rdwr && off == 0 && w->base_size == 0)
             rc = start_stream(w);
@@ -372,6 +374,7 @@ int mrap_wfile_truncate(struct mrap_wfile *w, uint64_t size)
     int rc = w->mode == W_FAILED ? w->fail_rc : claim(w);
     if (rc)
         return leave(w, rc);
+    w->wrote = true;
     uint64_t cur = w->mode == W_BASE ? w->base_size : w->size;
     if (size == cur && w->mode != W_BASE)
         return leave(w, 0);
@@ -465,6 +468,25 @@ static int commit_locked(struct mrap_wfile *w)
 int mrap_wfile_commit(struct mrap_wfile *w)
 {
     enter(w);
+    return leave(w, commit_locked(w));
+}
+
+/*
+ * Why a flush before the first write does not commit: `dd of=F`, `cmd > F`
+ * and many tools open F (O_TRUNC), dup2 the descriptor and close the
+ * original before writing a byte. That close is a FUSE flush; committing
+ * there would replace yesterday's backup with an empty object before the new
+ * one is even written, and a failure afterwards would lose both. So an
+ * untouched handle waits: the flush after the writes, or the release, stores
+ * it. The cost: a file created empty and never written (touch, `: > F`) is
+ * stored at release, just after close returns, and a failure to store it is
+ * logged rather than returned by close.
+ */
+int mrap_wfile_flush(struct mrap_wfile *w)
+{
+    enter(w);
+    if (!w->wrote && w->mode != W_FAILED)
+        return leave(w, 0);
     return leave(w, commit_locked(w));
 }
 

@@ -55,8 +55,12 @@ int mrap_wfile_write(struct mrap_wfile *w, const char *buf, size_t len, uint64_t
 int mrap_wfile_read(struct mrap_wfile *w, char *buf, size_t len, uint64_t off, size_t *got);
 /* ftruncate. */
 int mrap_wfile_truncate(struct mrap_wfile *w, uint64_t size);
-/* Stores the file if it changed (flush/fsync). 0 only once it is stored. */
+/* Stores the file if it changed (fsync, truncate by path). 0 only once it is stored. */
 int mrap_wfile_commit(struct mrap_wfile *w);
+/* close(2) of one descriptor (FUSE flush): commits like mrap_wfile_commit,
+ * except while nothing was written through the handle since open, when the
+ * commit waits for another flush or for release (see wfile.c). */
+int mrap_wfile_flush(struct mrap_wfile *w);
 /* Commits what is pending (errors logged), frees. Accepts NULL. */
 void mrap_wfile_release(struct mrap_wfile *w);
 

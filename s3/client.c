@@ -98,7 +98,7 @@ int mrap_s3_client_new(const struct mrap_s3_client_opts *opts, struct mrap_s3_cl
         rc = -EINVAL;
         goto fail;
     }
-    if (opts->target == MRAP_S3_TARGET_BUCKET && (!opts->region || !*opts->region)) {
+    if (opts->target != MRAP_S3_TARGET_MRAP && (!opts->region || !*opts->region)) {
         rc = -EINVAL;
         goto fail;
     }
@@ -114,7 +114,7 @@ int mrap_s3_client_new(const struct mrap_s3_client_opts *opts, struct mrap_s3_cl
         rc = -ENOMEM;
         c->scheme = ep_scheme;
         ep_scheme = NULL;
-        if (opts->target == MRAP_S3_TARGET_MRAP) {
+        if (opts->target != MRAP_S3_TARGET_BUCKET) { /* MRAP alias or account id prefix */
             if (asprintf(&c->host, "%s.%s", c->name, ep_host) < 0)
                 c->host = NULL;
             c->path_base = strdup("");
@@ -128,6 +128,9 @@ int mrap_s3_client_new(const struct mrap_s3_client_opts *opts, struct mrap_s3_cl
         c->scheme = strdup("https");
         if (opts->target == MRAP_S3_TARGET_MRAP) {
             if (asprintf(&c->host, "%s.accesspoint.s3-global.amazonaws.com", c->name) < 0)
+                c->host = NULL;
+        } else if (opts->target == MRAP_S3_TARGET_CONTROL) {
+            if (asprintf(&c->host, "%s.s3-control.%s.amazonaws.com", c->name, c->region) < 0)
                 c->host = NULL;
         } else if (asprintf(&c->host, "%s.s3.%s.amazonaws.com", c->name, c->region) < 0) {
             c->host = NULL;
@@ -166,6 +169,12 @@ void mrap_s3_client_destroy(struct mrap_s3_client *c)
 const char *mrap_s3_client_base_url(const struct mrap_s3_client *c)
 {
     return c->base_url;
+}
+
+void mrap_s3_client_info(const struct mrap_s3_client *c, struct mrap_s3_client_info *out)
+{
+    *out = (struct mrap_s3_client_info){c->target, c->base_url, c->host,   c->path_base,
+                                        c->region, c->creds,    c->signer};
 }
 
 static int sha256_hex(const void *data, size_t len, char out[65])

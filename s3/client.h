@@ -9,6 +9,9 @@
  *                       http://localhost:9000 becomes http://<alias>.localhost:9000)
  *   bucket, endpoint E: <E>/<bucket>/<key>  (path style, as most S3 servers want)
  *   bucket, no endpoint: https://<bucket>.s3.<region>.amazonaws.com/<key>
+ *   S3 Control, no endpoint: https://<account>.s3-control.<region>.amazonaws.com/<path>
+ *   S3 Control, endpoint E:  <scheme>://<account>.<E's host>[:port]/<path>  (the
+ *                       SDKs' {AccountId}. host prefix; SigV4 in <region>)
  *
  * Retries: a failed attempt that mrap_s3_error_retryable() accepts is retried
  * up to max_attempts in all, after a capped exponential backoff with full
@@ -36,12 +39,13 @@
 enum mrap_s3_target {
     MRAP_S3_TARGET_MRAP = 0,   /* a Multi-Region Access Point alias, SigV4A */
     MRAP_S3_TARGET_BUCKET = 1, /* a regional bucket, SigV4 */
+    MRAP_S3_TARGET_CONTROL = 2, /* S3 Control for one account (name = account id), SigV4 */
 };
 
 struct mrap_s3_client_opts {
     enum mrap_s3_target target;
     const char *name;         /* MRAP alias (e.g. "mfzwi23gnjvgw.mrap") or bucket name */
-    const char *region;       /* bucket mode: the bucket's region */
+    const char *region;       /* bucket and control: the region to sign for */
     const char *endpoint_url; /* NULL: AWS; else scheme://host[:port] */
     unsigned max_attempts;    /* total attempts per request; default 6 */
     unsigned backoff_base_ms; /* default 100 */
@@ -59,6 +63,19 @@ int mrap_s3_client_new(const struct mrap_s3_client_opts *opts, struct mrap_s3_cl
 void mrap_s3_client_destroy(struct mrap_s3_client *c); /* accepts NULL */
 /* The base URL requests go to (scheme://host[:port]), for messages. */
 const char *mrap_s3_client_base_url(const struct mrap_s3_client *c);
+
+/* What a request signed outside mrap_s3_execute (a presigned URL) needs.
+ * Pointers are borrowed from the client and live as long as it. */
+struct mrap_s3_client_info {
+    enum mrap_s3_target target;
+    const char *base_url;  /* scheme://host[:port] */
+    const char *host;      /* host[:port], as signed */
+    const char *path_base; /* "" or "/<bucket>" (path style) */
+    const char *region;    /* "*" for an MRAP */
+    struct mrap_creds_provider *creds;
+    struct mrap_signer *signer;
+};
+void mrap_s3_client_info(const struct mrap_s3_client *c, struct mrap_s3_client_info *out);
 
 /* ---- generic request, for operations built on top ---- */
 

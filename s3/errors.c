@@ -49,6 +49,17 @@
  *    TLS, over-bound body) -> EIO for the same reason: to a program reading a
  *    file, a network failure is an I/O error. The precise transport errno
  *    stays in the struct and in the log line. ENOMEM passes through.
+ *  - Attributes that are not set (NoSuchTagSet, NoSuchObjectLockConfiguration)
+ *    -> ENODATA, what getxattr(2) answers for an attribute that does not
+ *    exist; the object itself is there (a missing object is NoSuchKey).
+ *    ObjectLockConfigurationNotFoundError and AccessControlListNotSupported
+ *    (the bucket has no Object Lock / enforces owner-only ACLs) -> ENOTSUP.
+ *  - RestoreAlreadyInProgress -> EINPROGRESS: the restore asked for is
+ *    already under way (callers of RestoreObject treat it as an outcome).
+ *  - S3 Control (MRAP management): NoSuchMultiRegionAccessPoint and
+ *    NoSuchAsyncRequest -> ENOENT; MalformedPolicy -> EINVAL;
+ *    IdempotencyException (a ClientToken reused for a different request)
+ *    -> EEXIST.
  *  - Anything else (unknown 3xx/4xx codes, a bare 400 or 409 without a code,
  *    a 2xx with no code) -> EIO.
  */
@@ -77,6 +88,13 @@ static const struct code_map code_table[] = {
     {"NoSuchAccessPoint", -ENOENT, false},
     {"NoSuchMultiRegionAccessPoint", -ENOENT, false},
     {"NotFound", -ENOENT, false},
+    {"NoSuchAsyncRequest", -ENOENT, false}, /* an unknown S3 Control request token */
+    /* attributes that are not set on an existing object */
+    {"NoSuchTagSet", -ENODATA, false},
+    {"NoSuchObjectLockConfiguration", -ENODATA, false},
+    {"ObjectLockConfigurationNotFoundError", -ENOTSUP, false},
+    {"AccessControlListNotSupported", -ENOTSUP, false},
+    {"RestoreAlreadyInProgress", -EINPROGRESS, false},
     /* refused */
     {"AccessDenied", -EACCES, false}, /* or EPERM for Object Lock: see lock_refusal() */
     {"AllAccessDisabled", -EACCES, false},
@@ -115,6 +133,11 @@ static const struct code_map code_table[] = {
     {"MetadataTooLarge", -EINVAL, false},
     {"MissingContentLength", -EINVAL, false},
     {"MissingRequestBodyError", -EINVAL, false},
+    {"MalformedACLError", -EINVAL, false},
+    {"UnresolvableGrantByEmailAddress", -EINVAL, false},
+    {"BadRequest", -EINVAL, false},
+    {"InvalidRetentionPeriod", -EINVAL, false},
+    {"MalformedPolicy", -EINVAL, false},
     /* integrity: data damaged or lost in transit */
     {"BadDigest", -EIO, false},
     {"InvalidDigest", -EIO, false},
@@ -134,6 +157,7 @@ static const struct code_map code_table[] = {
     {"BucketNotEmpty", -ENOTEMPTY, false},
     {"BucketAlreadyExists", -EEXIST, false},
     {"BucketAlreadyOwnedByYou", -EEXIST, false},
+    {"IdempotencyException", -EEXIST, false},
     /* transient: server trouble and throttling (botocore's standard retry
      * lists: transient codes plus throttling codes) */
     {"InternalError", -EIO, true},
@@ -263,6 +287,14 @@ int mrap_s3_error_parse(struct mrap_s3_error *e, const char *xml, size_t len)
     if (!doc)
         goto out;
     xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr outer = NULL;
+    /* S3 Control may wrap the error as <ErrorResponse><Error>..</Error>
+     * <RequestId>..</RequestId></ErrorResponse> (the rest-xml shape botocore
+     * also accepts). */
+    if (root && strcmp((const char *)root->name, "ErrorResponse") == 0) {
+        outer = root;
+        root = mrap_xml_child(root, "Error");
+    }
     if (!root || strcmp((const char *)root->name, "Error") != 0)
         goto out;
     if (mrap_xml_child_text(root, "Code", tmp, sizeof(tmp)) <= 0)
@@ -272,7 +304,8 @@ int mrap_s3_error_parse(struct mrap_s3_error *e, const char *xml, size_t len)
         copy_clean(e->message, sizeof(e->message), tmp);
     /* Keep the x-amz-request-id the caller may have taken from the headers
      * when the body has none. */
-    if (mrap_xml_child_text(root, "RequestId", tmp, sizeof(tmp)) > 0)
+    if (mrap_xml_child_text(root, "RequestId", tmp, sizeof(tmp)) > 0 ||
+        (outer && mrap_xml_child_text(outer, "RequestId", tmp, sizeof(tmp)) > 0))
         copy_clean(e->request_id, sizeof(e->request_id), tmp);
     rc = 0;
 out:

@@ -492,7 +492,7 @@ static int slist_add(struct curl_slist **l, const char *line)
     return 0;
 }
 
-enum method { M_GET, M_HEAD, M_PUT, M_POST, M_DELETE };
+enum method { M_GET, M_HEAD, M_PUT, M_POST, M_DELETE, M_PATCH };
 
 /*
  * The caller's headers as a curl_slist, plus the removals of libcurl's own
@@ -504,7 +504,7 @@ static int build_headers(const struct mrap_http_request *req, enum method m,
 {
     struct curl_slist *l = NULL;
     struct mrap_buf line;
-    bool has_body = m == M_PUT || m == M_POST;
+    bool has_body = m == M_PUT || m == M_POST || m == M_PATCH;
     int rc = 0;
 
     mrap_buf_init(&line, 64 << 10);
@@ -557,8 +557,8 @@ static int parse_method(const struct mrap_http_request *req, enum method *m)
     static const struct {
         const char *name;
         enum method m;
-    } methods[] = {
-        {"GET", M_GET}, {"HEAD", M_HEAD}, {"PUT", M_PUT}, {"POST", M_POST}, {"DELETE", M_DELETE}};
+    } methods[] = {{"GET", M_GET},   {"HEAD", M_HEAD},     {"PUT", M_PUT},
+                   {"POST", M_POST}, {"DELETE", M_DELETE}, {"PATCH", M_PATCH}};
     if (!req->method)
         return -EINVAL;
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
@@ -637,6 +637,9 @@ static CURLcode setup(const struct mrap_http_pool *p, CURL *h, const struct mrap
         SETOPT(h, CURLOPT_SEEKDATA, x);
         SETOPT(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len);
         break;
+    case M_PATCH: /* S3 Control's SubmitMultiRegionAccessPointRoutes: a POST-style body */
+        SETOPT(h, CURLOPT_CUSTOMREQUEST, "PATCH");
+        /* fall through */
     case M_POST:
         SETOPT(h, CURLOPT_POST, 1L);
         SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);

@@ -60,7 +60,8 @@ step "the emulator checks signatures as AWS does: an unsigned request is refused
 show "curl -s http://$alias.localhost:$port/hello.txt | head -c 200; echo"
 
 step "mounting with mrapfs (every request signed with SigV4A, region set *)"
-show "$root/build/mrapfs --endpoint-url http://localhost:$port --log-file $dir/mrapfs.log $alias $mnt"
+arn=arn:aws:s3::111122223333:accesspoint/$alias
+show "$root/build/mrapfs --endpoint-url http://localhost:$port --log-file $dir/mrapfs.log $arn $mnt"
 for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
 
 step "ordinary shell tools on the mount"
@@ -70,6 +71,27 @@ show "cat $mnt/hello.txt"
 show "ls -l '$mnt/photos/2026'"
 show "md5sum $mnt/backups/archive-2026-11.tar"
 show "stat -c '%n: %s bytes, modified %y' $mnt/docs/README.md"
+
+step "writing: a new file streams up as it is written and is stored at close"
+show "mkdir -p $mnt/notes"
+show "cp /etc/os-release $mnt/notes/os-release.txt"
+show "dd if=/dev/urandom of=$mnt/notes/random.bin bs=1M count=20 status=none"
+show "ls -l $mnt/notes"
+show "cmp /etc/os-release $mnt/notes/os-release.txt && echo 'read back: identical'"
+show "mv $mnt/notes/random.bin $mnt/notes/renamed.bin || true   # an MRAP has no CopyObject"
+
+step "object metadata as extended attributes (tagging, legal hold, ...; routes on the root)"
+show "setfattr -n user.s3.tag.project -v demo $mnt/hello.txt"
+show "setfattr -n user.s3.legal-hold -v ON $mnt/notes/os-release.txt"
+show "getfattr --absolute-names -d -m - $mnt/hello.txt"
+show "rm $mnt/notes/os-release.txt || true   # under legal hold"
+show "setfattr -n user.s3.legal-hold -v OFF $mnt/notes/os-release.txt && rm $mnt/notes/os-release.txt && echo removed"
+show "getfattr --absolute-names -n user.mrap.routes --only-values $mnt; echo"
+
+step "managing the MRAP with mrapctl (S3 Control, SigV4), and a presigned SigV4A URL"
+export AWS_ENDPOINT_URL=http://localhost:$port
+show "$root/build/mrapctl routes $arn"
+show "curl -s \"\$($root/build/mrapctl presign $alias hello.txt --expires 300)\""
 
 step "what it cost, from the emulator's request accounting"
 show "curl -s $admin/stats; echo"

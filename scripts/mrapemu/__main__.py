@@ -11,8 +11,11 @@ import threading
 
 from .accounting import Faults, Stats
 from .config import State, load_config_file
+from .control_ops import Operations
+from .replication import Replicator
 from .server import App, serve, stop
 from .store import Store
+from .timers import Scheduler
 
 
 def parse_args(argv):
@@ -23,6 +26,11 @@ def parse_args(argv):
     p.add_argument("--config", help="JSON file adding credentials, buckets and MRAPs")
     p.add_argument("--restore-delay", type=float, default=2.0,
                    help="seconds a RestoreObject takes to complete (default 2)")
+    p.add_argument("--control-delay", type=float, default=2.0,
+                   help="seconds an S3 Control create/delete/put-policy takes (default 2)")
+    p.add_argument("--replication-lag", type=float, default=None,
+                   help="replicate objects between each MRAP's buckets after SECONDS "
+                        "(default: no replication)")
     p.add_argument("--fault-slowdown", type=float, default=0.0, help="fraction answered 503")
     p.add_argument("--fault-internal", type=float, default=0.0, help="fraction answered 500")
     p.add_argument("--fault-cut", type=float, default=0.0, help="fraction of connections cut")
@@ -39,7 +47,11 @@ def main(argv=None):
     store.load_all(state.buckets)
     faults = Faults(args.fault_slowdown, args.fault_internal, args.fault_cut, args.latency_ms,
                     args.fault_seed)
-    app = App(state, store, Stats(), faults, args.restore_delay, args.log_requests)
+    timers = Scheduler()
+    operations = Operations(state, args.data, timers, args.control_delay)
+    replication = Replicator(state, store, timers, args.replication_lag)
+    app = App(state, store, Stats(), faults, args.restore_delay, args.log_requests,
+              operations, replication)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
@@ -53,6 +65,7 @@ def main(argv=None):
     while not done.wait(3600):
         pass
     stop(server)
+    timers.stop()
     sys.stderr.write("mrap-emulator: stopped\n")
     return 0
 

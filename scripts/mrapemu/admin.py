@@ -9,6 +9,12 @@
     GET  state                  MRAPs (with region dials), buckets, accounts
     POST routes                 {"mrap": "demo", "active": ["demo-eu-west-1"]} or
                                 {"mrap": "demo", "dials": {"demo-us-east-1": 0, ...}}
+                                (the same dials S3 Control's SubmitMultiRegionAccessPointRoutes sets)
+    GET  control                S3 Control settings and asynchronous operations
+    POST control                {"delay_s": 0.2, "unavailable_regions": ["us-east-1"]}:
+                                operation delay; Regions whose control endpoint answers 503
+    GET  replication            replication lags per MRAP and copy counters
+    POST replication            {"mrap": "demo", "lag_s": 1.5} (null: off for that MRAP)
     GET  object?bucket=B&key=K  an object's full metadata (tags, ACL, lock, restore, ...)
     POST object                 seed an object: {"bucket", "key", "body" (base64) or "size",
                                 "storage_class", "content_type", "metadata", "tags"}
@@ -71,6 +77,17 @@ def _route(app, method, path, query, body):
         except KeyError:
             return 404, {"error": "no such MRAP: %s" % body.get("mrap")}
         return 200, mrap
+    if path == "control":
+        if method == "POST":
+            _set_control(app, body)
+        return 200, dict(app.operations.snapshot(), **app.control_settings)
+    if path == "replication":
+        if method == "POST":
+            try:
+                app.replication.set_lag(body["mrap"], body.get("lag_s"))
+            except KeyError:
+                return 404, {"error": "no such MRAP: %s" % body.get("mrap")}
+        return 200, app.replication.snapshot()
     if path == "object":
         return _object(app, method, query, body)
     if path == "uploads" and method == "GET":
@@ -83,6 +100,22 @@ def _route(app, method, path, query, body):
                             "parts": [p["number"] for p in b.parts(d["upload_id"])]})
         return 200, {"uploads": out}
     return 404, {"error": "unknown admin path: %s %s" % (method, path)}
+
+
+def _set_control(app, body):
+    unknown = set(body) - {"delay_s", "unavailable_regions"}
+    if unknown:
+        raise ValueError("unknown control settings: %s" % ", ".join(sorted(unknown)))
+    if "delay_s" in body:
+        delay = float(body["delay_s"])
+        if delay < 0:
+            raise ValueError("delay_s must be >= 0")
+        app.operations.delay_s = delay
+    if "unavailable_regions" in body:
+        regions = body["unavailable_regions"]
+        if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+            raise ValueError("unavailable_regions must be a list of Region names")
+        app.control_settings["unavailable_regions"] = list(regions)
 
 
 def _object(app, method, query, body):

@@ -3,22 +3,24 @@
 Design: one State object holds everything S3 Control would manage — accounts,
 credentials, buckets (name, region, account, Object Lock flag, creation time) and
 Multi-Region Access Points (name, alias, account, created time, status, and an
-ordered list of regions, each a bucket with its TrafficDialPercentage).  The
-later S3 Control issue adds create/delete/route operations that call
-add_mrap/delete_mrap/set_routes; the admin endpoint already calls set_routes.
+ordered list of regions, each a bucket with its TrafficDialPercentage, plus
+what S3 Control manages: public access block, policy, replication lag).
+S3 Control (control.py) and the admin endpoint both change routing through
+set_routes, so the dials have one source of truth.
 
 Sources, in order: built-in defaults (the `demo` MRAP over two Object-Lock
 buckets, one credential), then the JSON config file, then DATA/state.json — the
 state persisted by earlier runs (route dials and MRAPs/buckets created at run
-time) so a restart keeps what the previous run changed.
+time, policies, config MRAPs deleted through S3 Control) so a restart keeps
+what the previous run changed.
 
 Config file (all keys optional):
     {"defaults": true,
      "credentials": [{"access_key": "..", "secret_key": "..", "session_token": null,
                       "account": "111122223333"}],
      "buckets": [{"name": "b", "region": "us-west-2", "account": "..", "object_lock": false}],
-     "mraps": [{"name": "m", "alias": "abcdefghijklm.mrap", "account": "..",
-                "regions": [{"bucket": "b", "dial": 100}]}]}
+     "mraps": [{"name": "m", "alias": "mabcdefghijkl.mrap", "account": "..",
+                "regions": [{"bucket": "b", "dial": 100}], "replication_lag": null}]}
 
 Routing: the emulator pretends the client is nearest the first bucket in the
 MRAP's region order, so each request goes to the first bucket whose dial is > 0;
@@ -80,7 +82,18 @@ class Mrap:
     account: str = DEFAULT_ACCOUNT
     regions: list = field(default_factory=list)   # [MrapRegion], client-nearest first
     created: str = field(default_factory=now_iso)
-    status: str = "READY"
+    status: str = "READY"          # READY, CREATING or DELETING (S3 Control, control.py)
+    public_access_block: dict = field(default_factory=lambda: dict(PAB_ALL_ON))
+    policy: str = None             # the established policy document (JSON text, verbatim)
+    proposed_policy: str = None    # the last PutMultiRegionAccessPointPolicy document
+    replication_lag: float = None  # seconds; None = no replication (replication.py)
+
+
+PAB_FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+# What S3 applies to a Multi-Region Access Point created without a PublicAccessBlock.
+PAB_ALL_ON = {f: True for f in PAB_FIELDS}
+# Fields the saved run decides for an MRAP the config file also defines.
+_RUNTIME_FIELDS = ("public_access_block", "policy", "proposed_policy", "replication_lag")
 
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -101,10 +114,11 @@ def valid_bucket_name(name):
 
 
 def make_alias(name, account):
-    """A stable MRAP alias: 13 base32-ish lower-case characters + '.mrap'."""
+    """A stable MRAP alias: 'm' and 12 base32-ish lower-case characters + '.mrap'.
+    S3's aliases all start with 'm' (its model's pattern wants a letter first)."""
     digest = hashlib.sha256(("%s/%s" % (account, name)).encode()).digest()
     letters = "abcdefghijklmnopqrstuvwxyz234567"
-    return "".join(letters[b % 32] for b in digest[:13]) + ".mrap"
+    return "m" + "".join(letters[b % 32] for b in digest[:12]) + ".mrap"
 
 
 class State:
@@ -114,11 +128,14 @@ class State:
         self.credentials = {}   # access key -> Credential
         self.buckets = {}       # name -> Bucket
         self.mraps = {}         # name -> Mrap (insertion order = config order)
+        self.deleted = set()    # names of config/default MRAPs deleted through S3 Control
+        self.configured = set()  # names the defaults or the config file define
         self.rng = random.Random()
         config = config or {}
         if config.get("defaults", True):
             self._load_defaults()
         self._load_config(config)
+        self.configured = set(self.mraps)
         self._load_persisted()
 
     # -- loading ---------------------------------------------------------
@@ -142,9 +159,11 @@ class State:
                                              str(b.get("account", DEFAULT_ACCOUNT)),
                                              bool(b.get("object_lock", False)))
         for m in cfg.get("mraps", []):
-            self.add_mrap(m["name"], m.get("alias"), str(m.get("account", DEFAULT_ACCOUNT)),
-                          [(r["bucket"], int(r.get("dial", 100))) for r in m.get("regions", [])],
-                          persist=False)
+            mrap = self.add_mrap(m["name"], m.get("alias"), str(m.get("account", DEFAULT_ACCOUNT)),
+                                 [(r["bucket"], int(r.get("dial", 100)))
+                                  for r in m.get("regions", [])], persist=False)
+            lag = m.get("replication_lag")
+            mrap.replication_lag = None if lag is None else max(0.0, float(lag))
 
     def _load_persisted(self):
         try:
@@ -155,6 +174,9 @@ class State:
         for b in saved.get("buckets", []):
             if b["name"] not in self.buckets and valid_bucket_name(b["name"]):
                 self.buckets[b["name"]] = Bucket(**b)
+        self.deleted = set(saved.get("deleted", [])) & set(self.mraps)
+        for name in self.deleted:
+            del self.mraps[name]
         for m in saved.get("mraps", []):
             regions = [MrapRegion(**r) for r in m.get("regions", [])]
             known = self.mraps.get(m["name"])
@@ -162,6 +184,9 @@ class State:
                 dials = {r.bucket: r.dial for r in regions}
                 for r in known.regions:
                     r.dial = dials.get(r.bucket, r.dial)
+                for name in _RUNTIME_FIELDS:
+                    if name in m:
+                        setattr(known, name, m[name])
             else:
                 m["regions"] = regions
                 self.mraps[m["name"]] = Mrap(**m)
@@ -169,7 +194,8 @@ class State:
     def save(self):
         """Writes the model atomically; call with self.lock held."""
         doc = {"buckets": [asdict(b) for b in self.buckets.values()],
-               "mraps": [asdict(m) for m in self.mraps.values()]}
+               "mraps": [asdict(m) for m in self.mraps.values()],
+               "deleted": sorted(self.deleted)}
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
             json.dump(doc, f, indent=1)
@@ -192,7 +218,10 @@ class State:
         return mrap
 
     def delete_mrap(self, name):
+        """Removes an MRAP; call with self.lock held."""
         self.mraps.pop(name, None)
+        if name in self.configured:     # keep it deleted across restarts
+            self.deleted.add(name)
         self.save()
 
     def set_routes(self, name, active=None, dials=None):
@@ -206,14 +235,14 @@ class State:
             unknown = wanted - names
             if unknown:
                 raise ValueError("not in MRAP %s: %s" % (name, ", ".join(sorted(unknown))))
+            dials = {b: int(d) for b, d in (dials or {}).items()}
+            if any(not 0 <= d <= 100 for d in dials.values()):
+                raise ValueError("dial must be 0..100")   # checked before anything changes
             for r in mrap.regions:
                 if active is not None:
                     r.dial = 100 if r.bucket in active else 0
-                if dials and r.bucket in dials:
-                    d = int(dials[r.bucket])
-                    if not 0 <= d <= 100:
-                        raise ValueError("dial must be 0..100")
-                    r.dial = d
+                if r.bucket in dials:
+                    r.dial = dials[r.bucket]
             self.save()
             return asdict(mrap)
 
@@ -225,7 +254,7 @@ class State:
     def mrap_by_alias(self, alias):
         with self.lock:
             for m in self.mraps.values():
-                if m.alias == alias:
+                if m.alias == alias and m.status != "CREATING":   # usable once created
                     return m
         return None
 

@@ -9,14 +9,17 @@ handler (ops.py).  Per request, in order:
      `localhost`/`127.0.0.1` are path-style regional buckets (/<bucket>/<key>,
      and `GET /` ListBuckets) plus the unsigned admin API under /_emulator/;
      `<bucket>.localhost` is virtual-hosted regional; `<12 digits>.localhost`
-     and `*.s3-control.*.amazonaws.com` are S3 Control (CONTROL_HANDLER, a
-     slot for the later issue: 501 NotImplemented until then).  An unknown
+     and `[<account>.]s3-control.<region>.amazonaws.com` are S3 Control (control.py, which
+     also authenticates those requests).  An unknown
      MRAP alias is answered 404 NoSuchAccessPoint "The specified accesspoint
      does not exist", the error S3 gives for an access point name it cannot
      resolve.
   2. The path is percent-decoded exactly once ('+' stays a plus) and must be
      UTF-8; the raw target is taken from the request line, untouched (the
-     standard library collapses a leading '//', which would change keys).
+     standard library collapses a leading '//', which would change keys).  An
+     absolute-form target (`http://host/path`, what a client sends to a proxy)
+     is reduced to its path, so clients that cannot resolve `*.localhost` can
+     use the emulator as their HTTP proxy (the AWS CLI with HTTP_PROXY).
   3. Failure injection (data plane only): latency, then maybe 503/500/cut.
   4. Signature verification by sigv4.authenticate; then this module's
      endpoint rules: an MRAP needs SigV4A (AWS4-ECDSA-P256-SHA256) for service
@@ -39,11 +42,10 @@ import time
 import traceback
 import urllib.parse
 
-from . import admin, ops
+from . import admin, control, ops
 from .common import Ctx
 from .ingest import BodyReader, ClientGone
-from .xmlresp import (S3Error, error_document, internal_error, invalid_request, no_such_bucket,
-                      not_implemented)
+from .xmlresp import S3Error, error_document, internal_error, invalid_request, no_such_bucket
 from .config import valid_bucket_name
 
 try:
@@ -56,13 +58,6 @@ MAX_KEY_BYTES = 1024
 DRAIN_LIMIT = 64 << 20
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
-
-def _control_handler(handler, route):
-    """S3 Control (CreateMultiRegionAccessPoint, routes, ...): a later issue."""
-    raise not_implemented(message="S3 Control is not implemented by this emulator yet")
-
-
-CONTROL_HANDLER = _control_handler
 
 
 class Route:
@@ -84,7 +79,8 @@ def route_host(host, path):
         return Route("regional")
     if name.endswith(".accesspoint.s3-global.amazonaws.com"):
         return Route("mrap", alias=name[:-len(".accesspoint.s3-global.amazonaws.com")])
-    if ".s3-control." in name and name.endswith(".amazonaws.com"):
+    if (".s3-control." in name or name.startswith("s3-control.")) \
+            and name.endswith(".amazonaws.com"):      # with or without the account label
         return Route("control")
     if name.endswith(".localhost"):
         label = name[:-len(".localhost")]
@@ -142,6 +138,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         app = self.server.app
         words = self.requestline.split()
         target = words[1] if len(words) >= 2 else "/"
+        if target.lower().startswith(("http://", "https://")):   # absolute form (proxy)
+            target = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
         raw_path, _, raw_query = target.partition("?")
         self.request_id = _request_id()
         self.bytes_out = 0
@@ -149,7 +147,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         route = route_host(self.headers.get("Host"), raw_path)
         if route is not None and route.kind == "admin":
             return admin.handle(self, raw_path[len("/_emulator/"):], raw_query)
-        ctx = Ctx(method=self.command, app=app, host=self.headers.get("Host", ""))
+        ctx = Ctx(method=self.command, app=app, host=self.headers.get("Host", ""),
+                  request_id=self.request_id)
+        is_control = route is not None and route.kind == "control"
         ctx.op = "Unknown"
         fault = auth_error = None
         try:
@@ -158,7 +158,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ctx.content_length = length
                 self.reader = ctx.reader = BodyReader(self.rfile, length, self._send_100)
                 self._parse(ctx, route, raw_path, raw_query)
-                fault = self._draw_fault()
+                fault = None if is_control else self._draw_fault()
                 if fault == "slowdown":
                     raise S3Error(503, "SlowDown", "Please reduce your request rate.")
                 if fault == "internal_error":
@@ -172,7 +172,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise S3Error(411, "MissingContentLength",
                                   "You must provide the Content-Length HTTP header.")
                 ctx.content_length = length or 0
-                reply = ops.handler_for(ctx.op, ctx.via_mrap)(ctx)
+                if is_control:
+                    reply = control.handle(ctx)
+                else:
+                    reply = ops.handler_for(ctx.op, ctx.via_mrap)(ctx)
             except S3Error as e:
                 if auth_error == "pending":
                     auth_error = e.code
@@ -236,8 +239,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ctx.query, ctx.headers = query, headers
         ctx.route = route
         if route.kind == "control":
-            ctx.op = "S3Control"
-            CONTROL_HANDLER(self, route)
+            return control.route(ctx, self.command, path)
         bucket_name, key = None, path[1:]
         if route.kind == "regional" and not route.virtual:
             bucket_name, _, key = path[1:].partition("/")
@@ -273,6 +275,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         app = self.server.app
         if sigv4 is None:
             raise S3Error(403, "AccessDenied", "Access Denied")
+        if route.kind == "control":
+            return control.authenticate(ctx, self.command, raw_path, raw_query,
+                                        list(self.headers.items()))
         bucket = app.state.buckets.get(ctx.bucket_name) if ctx.bucket_name else None
         try:   # sigv4 checks the service and, for SigV4, the regional bucket's region
             auth = sigv4.authenticate(self.command, raw_path, raw_query,
@@ -408,13 +413,17 @@ class Server(http.server.ThreadingHTTPServer):
 class App:
     """Everything a request may touch: the model, the store, faults and stats."""
 
-    def __init__(self, state, store, stats, faults, restore_delay=2.0, log_requests=False):
+    def __init__(self, state, store, stats, faults, restore_delay=2.0, log_requests=False,
+                 operations=None, replication=None):
         self.state = state
         self.store = store
         self.stats = stats
         self.faults = faults
         self.restore_delay = restore_delay
         self.log_requests = log_requests
+        self.operations = operations          # control_ops.Operations (S3 Control)
+        self.replication = replication        # replication.Replicator or None
+        self.control_settings = {"unavailable_regions": []}   # set through the admin API
         self.started = time.time()
 
     def lookup_credential(self, access_key):

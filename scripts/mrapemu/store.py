@@ -21,6 +21,10 @@ fields listings need.  Full metadata is read from the sidecar on demand.  The
 bucket lock guards the index and every sidecar replacement; bodies are read and
 written without it.  Bucket names reaching this module were validated against
 S3's rules, so they are safe directory names.
+
+Every change to an object (install, update, delete) is reported to
+Store.observer(bucket, key) after the lock is released, unless made with
+quiet=True; replication.py listens there and writes its replicas quietly.
 """
 import bisect
 import hashlib
@@ -65,6 +69,11 @@ class Store:
             _unlink(os.path.join(self.tmp_dir, name))
         self._buckets = {}
         self._lock = threading.Lock()
+        self.observer = None     # fn(bucket name, key) called after each object change
+
+    def changed(self, bucket, key):
+        if self.observer is not None:
+            self.observer(bucket, key)
 
     def bucket(self, name):
         with self._lock:
@@ -159,7 +168,7 @@ class BucketStore:
                 continue
         return None, None
 
-    def install(self, key, temp_body, meta, check=None):
+    def install(self, key, temp_body, meta, check=None, quiet=False):
         """Makes temp_body the body of `key` with metadata `meta` (which gets
         key/data set).  check(old_meta_or_None) runs under the lock and may raise
         to refuse; then temp_body is removed and nothing changes."""
@@ -184,6 +193,8 @@ class BucketStore:
             self.index[key] = _summary(meta)
         if old:
             _unlink(self.data_path(old))
+        if not quiet:
+            self.store.changed(self.name, key)
         return old
 
     def update(self, key, fn):
@@ -196,9 +207,10 @@ class BucketStore:
             fn(meta)
             _write_json(self._sidecar(key), meta)
             self.index[key] = _summary(meta)
-            return meta
+        self.store.changed(self.name, key)
+        return meta
 
-    def delete(self, key, check=None):
+    def delete(self, key, check=None, quiet=False):
         with self.lock:
             meta = self.head(key)
             if meta is None:
@@ -211,6 +223,8 @@ class BucketStore:
                 del self.keys[i]
             self.index.pop(key, None)
         _unlink(self.data_path(meta))
+        if not quiet:
+            self.store.changed(self.name, key)
         return meta
 
     def list(self, prefix="", after="", delimiter="", limit=1000):

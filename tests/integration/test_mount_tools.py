@@ -20,6 +20,7 @@ SBIN_HELPER = "/sbin/mount.mrapfs"
 ALIAS = "mfzwi23gnjvgw.mrap"
 ARN = "arn:aws:s3::111122223333:accesspoint/" + ALIAS
 BODY = b"read through the mount helper\n"
+BIG = bytes(range(256)) * (32 * 4096)  # 32 MiB
 
 pytestmark = pytest.mark.skipif(not os.path.exists(HELPER), reason="mount.mrapfs not built")
 
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.skipif(not os.path.exists(HELPER), reason="mount.mrapfs
 def seeded(emulator):
     emulator.faults(slowdown_rate=0, internal_error_rate=0, cut_rate=0, latency_ms=0)
     r = emulator.client().request("PUT", "tools/hello.txt", body=BODY)
+    assert r.status == 200, r
+    r = emulator.client().request("PUT", "tools/big.bin", body=BIG)
     assert r.status == 200, r
     return emulator
 
@@ -97,6 +100,13 @@ def test_helper_daemonises_with_mount_options(seeded, tmp_path):
         assert p.returncode == 0, p.stdout
         check_mounted(mnt, source=ARN)
         assert daemon_pids(mnt), "no daemon left running"
+        # The detached daemon reads ahead (its threads start after the fork):
+        # 32 MiB arrive in spans of several blocks, not one GET per 1 MiB block.
+        seeded.reset_stats()
+        with open(os.path.join(str(mnt), "tools", "big.bin"), "rb") as f:
+            assert f.read() == BIG
+        gets = seeded.stats()["operations"].get("GetObject", 0)
+        assert 0 < gets <= 20, gets
     finally:
         assert not unmount_and_wait(mnt), "daemon did not exit after umount"
     text = log.read_text()

@@ -183,6 +183,26 @@ def test_rewrite_after_streamed_part_is_refused(emulator, make_mount, tmp_path):
     assert stored(emulator, "seq.bin") == data      # what was reported written, exactly
 
 
+def test_dup2_then_close_before_writing_keeps_the_old_object(emulator, make_mount, tmp_path):
+    """`dd of=F` and `cmd > F` open F with O_TRUNC, dup2 the descriptor and close
+    the original before writing: that first close (a FUSE flush) must not
+    replace the stored object with an empty one."""
+    m = mount(make_mount, emulator, tmp_path)
+    c = emulator.client()
+    assert c.request("PUT", "dup/backup.tar", body=b"last night's backup\n").status == 200
+    fd = os.open(m.path("dup", "backup.tar"), os.O_WRONLY | os.O_TRUNC)
+    fd2 = os.dup(fd)
+    os.close(fd)  # flush with nothing written yet
+    assert stored(emulator, "dup/backup.tar") == b"last night's backup\n"
+    os.write(fd2, b"tonight's backup\n")
+    os.close(fd2)
+    assert stored(emulator, "dup/backup.tar") == b"tonight's backup\n"
+    # A file created and closed without a byte written is still stored (at release).
+    with open(m.path("dup", "empty"), "wb"):
+        pass
+    assert wait_until(lambda: stored(emulator, "dup/empty") == b"", timeout=10)
+
+
 def test_truncate(emulator, make_mount, tmp_path):
     m = mount(make_mount, emulator, tmp_path)
     with open(m.path("t.bin"), "wb") as f:

@@ -131,9 +131,10 @@ def test_full_staging_disk_is_enospc(emulator, make_mount, tmp_path):
     assert body == b"before" or set(body) <= set(b"z"), body[:20]
 
 
-def test_dd_large_file_verified_by_etag(emulator, make_mount, tmp_path):
+def test_dd_large_file_verified_by_etag_and_crc32c(emulator, make_mount, tmp_path):
     """1 GiB (MRAP_TEST_BIG_MIB) written with dd: the multipart ETag S3 computes equals the
-    one computed locally from the source, part by part."""
+    one computed locally from the source, part by part, and the CRC32C of the stored
+    bytes (read back from the emulator, not through the mount) equals the source's."""
     size = int(os.environ.get("MRAP_TEST_BIG_MIB", "1024")) * MiB
     src = tmp_path / "big.src"
     with open(src, "wb") as f:
@@ -148,6 +149,17 @@ def test_dd_large_file_verified_by_etag(emulator, make_mount, tmp_path):
     assert r.header("ETag") == multipart_etag(src, 8 * MiB)
     assert os.stat(m.path("big.dd")).st_size == size
     assert uploads(emulator, "big.dd") == []
+    from awscrt.checksums import crc32c
+    want = 0
+    with open(src, "rb") as f:
+        for chunk in iter(lambda: f.read(8 * MiB), b""):
+            want = crc32c(chunk, want)
+    got, c, step = 0, emulator.client(), 64 * MiB
+    for off in range(0, size, step):
+        r = c.request("GET", "big.dd", headers={"Range": "bytes=%d-%d" % (off, off + step - 1)})
+        assert r.status == 206, r
+        got = crc32c(r.body, got)
+    assert got == want, "CRC32C of the stored object differs from the source's"
 
 
 def sanitized():

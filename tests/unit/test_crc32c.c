@@ -87,6 +87,14 @@ static void test_hw_sw_incremental(void)
                        mrap_crc32c_hw(0, data + off, len) == mrap_crc32c_sw(0, data + off, len);
         same = same && mrap_crc32c_hw(0, data + 3, N) == mrap_crc32c_sw(0, data + 3, N);
         CHECK(same, "SSE4.2 == slicing-by-8 at every alignment and length");
+        /* Lengths around the interleaved loop's rounds (3 x 4 KiB), chained
+         * from a non-zero CRC, at an odd offset. */
+        bool inter = true;
+        for (size_t len = 3 * 4096 - 9; len < N - 16; len += 3 * 4096 - 1)
+            for (size_t d = 0; d < 18; d += 1 + d)
+                inter = inter && mrap_crc32c_hw(0x1234567u, data + 5, len + d) ==
+                                     mrap_crc32c_sw(0x1234567u, data + 5, len + d);
+        CHECK(inter, "interleaved SSE4.2 chains == slicing-by-8 across round boundaries");
     } else {
         printf("# no SSE4.2 on this CPU: the hardware path is not exercised\n");
     }
