@@ -3,7 +3,7 @@
  * object versions, least recently used first out, optionally backed by a disk
  * tier.
  *
- * Integrity: every block carries CRC32Cs (one per 64 KiB segment, so a small
+ * Integrity: every block carries CRC32Cs (one per 16 KiB segment, so a small
  * read checks only what it copies), computed when the block arrives and
  * checked on every read. A block that fails is dropped and fetched again,
  * never served.

@@ -27,8 +27,8 @@
 
 #include "util/log.h"
 
-#define SPAN_BITS 4 /* so a span is at most 16 blocks */
-#define JOB_ARG(b, n) (((uint64_t)(b) << SPAN_BITS) | ((uint64_t)(n) - 1))
+#define SPAN_BITS     4 /* so a span is at most 16 blocks */
+#define JOB_ARG(b, n) (((uint64_t)(b) << SPAN_BITS) | ((uint64_t)(n)-1))
 
 struct mrap_reader {
     struct mrap_block_cache *cache;
@@ -226,8 +226,7 @@ static bool plan(struct mrap_reader *r, uint64_t off, uint64_t end, uint64_t fir
         /* Once the window is wide, wait until a whole span is due (the window
          * keeps the stream fed meanwhile); a small window or the end of the
          * file are scheduled at once. */
-        bool due = until - from >= r->span || until == r->nblocks ||
-                   r->window < 2 * r->span * bs;
+        bool due = until - from >= r->span || until == r->nblocks || r->window < 2 * r->span * bs;
         if (from < until && due)
             r->ra_next = schedule_locked(r, from, until);
     }

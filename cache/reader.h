@@ -37,7 +37,7 @@
 #include "cache/workers.h"
 
 #define MRAP_READER_MAX_WINDOW_DEFAULT ((size_t)256 << 20)
-#define MRAP_READER_SPAN_DEFAULT 4u
+#define MRAP_READER_SPAN_DEFAULT       4u
 
 struct mrap_reader_opts {
     struct mrap_block_cache *cache; /* borrowed; outlives the reader */

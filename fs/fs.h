@@ -42,7 +42,7 @@ struct mrap_fs {
     struct mrap_block_cache *blocks;
     struct mrap_disk_cache *disk_cache; /* NULL without --cache */
     struct mrap_workers *readahead;
-    atomic_bool setattr_warned; /* the EPERM of chmod/chown/utimens was explained once */
+    atomic_bool setattr_warned;      /* the EPERM of chmod/chown/utimens was explained once */
     struct mrap_xattr_cache *xattrs; /* object attributes shown as xattrs (fs/xattr.c) */
     /* Borrowed, set by main after mrap_fs_init: NULL unless the mount names an
      * account (an ARN), which S3 Control needs for user.mrap.routes. */

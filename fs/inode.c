@@ -19,8 +19,9 @@ struct node {
     char *name;
     char *key;
     struct mrap_inode_attr attr;
-    double fresh_until; /* monotonic seconds */
-    unsigned held;      /* write handles: held attributes are always fresh */
+    double fresh_until;    /* monotonic seconds */
+    double relisted_until; /* directories: a lookup re-listed it; not again before this */
+    unsigned held;         /* write handles: held attributes are always fresh */
     uint64_t nlookup;
     bool attached; /* present in the (parent, name) index */
     char opened_etag[MRAP_S3_ETAG_MAX];
@@ -379,4 +380,39 @@ size_t mrap_inode_count(struct mrap_inode_table *t)
     size_t n = t->count;
     pthread_mutex_unlock(&t->lock);
     return n;
+}
+
+bool mrap_inode_stale_file(struct mrap_inode_table *t, uint64_t parent, const char *name)
+{
+    pthread_mutex_lock(&t->lock);
+    struct node *n = find_name(t, parent, name);
+    bool stale = n && !n->attr.is_dir && !n->held && now_s() >= n->fresh_until;
+    pthread_mutex_unlock(&t->lock);
+    return stale;
+}
+
+bool mrap_inode_claim_relist(struct mrap_inode_table *t, uint64_t dir)
+{
+    pthread_mutex_lock(&t->lock);
+    struct node *n = find_ino(t, dir);
+    double now = now_s();
+    bool claimed = n && n->attr.is_dir && now >= n->relisted_until;
+    if (claimed)
+        n->relisted_until = now + t->ttl_s;
+    pthread_mutex_unlock(&t->lock);
+    return claimed;
+}
+
+bool mrap_inode_refresh_file(struct mrap_inode_table *t, uint64_t parent, const char *name,
+                             const struct mrap_inode_attr *attr)
+{
+    pthread_mutex_lock(&t->lock);
+    struct node *n = find_name(t, parent, name);
+    bool done = n && !n->attr.is_dir && !attr->is_dir && !n->held;
+    if (done) {
+        n->attr = *attr;
+        n->fresh_until = now_s() + t->ttl_s;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return done;
 }

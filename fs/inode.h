@@ -37,7 +37,7 @@ struct mrap_inode_info {
     uint64_t parent;
     char *key; /* key relative to the mount prefix; "" for the root; no trailing '/' */
     struct mrap_inode_attr attr;
-    bool fresh; /* attributes younger than the metadata TTL */
+    bool fresh;                         /* attributes younger than the metadata TTL */
     char opened_etag[MRAP_S3_ETAG_MAX]; /* ETag at the last open, for keep_cache */
 };
 
@@ -93,5 +93,19 @@ void mrap_inode_forget(struct mrap_inode_table *t, uint64_t ino, uint64_t nlooku
 
 /* Number of live inodes (for tests and statistics). */
 size_t mrap_inode_count(struct mrap_inode_table *t);
+
+/*
+ * Re-listing a directory on lookup (fs/ops.c): after `ls`, every file's
+ * attributes expire together, and the lookups that follow (open, stat) would
+ * each cost a LIST. One LIST of the directory refreshes them all instead.
+ *   stale_file: (parent, name) is a known file whose attributes expired.
+ *   claim_relist: true at most once per TTL per directory (the caller lists).
+ *   refresh_file: updates a known, not-held file from a listing entry; false
+ *   when there is no such file (new names are left to the per-name lookup).
+ */
+bool mrap_inode_stale_file(struct mrap_inode_table *t, uint64_t parent, const char *name);
+bool mrap_inode_claim_relist(struct mrap_inode_table *t, uint64_t dir);
+bool mrap_inode_refresh_file(struct mrap_inode_table *t, uint64_t parent, const char *name,
+                             const struct mrap_inode_attr *attr);
 
 #endif

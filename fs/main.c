@@ -186,8 +186,7 @@ static int serve(struct app *a, const char *argv0)
         fprintf(stderr, "mrapfs: bad mount source or options\n");
         goto out;
     }
-    se = fuse_session_new(&args, mrap_fs_lowlevel_ops(), sizeof(struct fuse_lowlevel_ops),
-                          &a->fs);
+    se = fuse_session_new(&args, mrap_fs_lowlevel_ops(), sizeof(struct fuse_lowlevel_ops), &a->fs);
     if (!se) {
         rc = -EINVAL;
         goto out;

@@ -5,8 +5,8 @@
  * entry with its attributes, so `ls -l` costs one LIST per 1,000 entries and
  * no HEAD. A cold lookup (a path nobody listed) is one LIST by prefix "name"
  * with delimiter "/": a common prefix "name/" makes it a directory (which wins
- * over an object of the same name), else the key "name" makes it a file. Attributes are trusted for the metadata TTL and
- * revalidated after it, so a file replaced remotely is seen within the TTL.
+ * over an object of the same name), else the key "name" makes it a file. Attributes are trusted for
+ * the metadata TTL and revalidated after it, so a file replaced remotely is seen within the TTL.
  *
  * An open file pins the ETag it saw; every ranged GET carries If-Match, so a
  * read never mixes bytes of two versions: if the object changes underneath,
@@ -133,8 +133,8 @@ static int resolve(struct mrap_fs *fs, const char *inode_key, struct mrap_inode_
         free(s3_key);
         return -ENOMEM;
     }
-    struct mrap_s3_list_opts lo = {.prefix = s3_key, .delimiter = "/",
-                                   .max_keys = RESOLVE_PAGE_KEYS};
+    struct mrap_s3_list_opts lo = {
+        .prefix = s3_key, .delimiter = "/", .max_keys = RESOLVE_PAGE_KEYS};
     int rc = mrap_s3_list_objects(fs->s3, &lo, &pg, NULL);
     if (rc)
         goto out;
@@ -171,6 +171,38 @@ out:
     return rc;
 }
 
+/*
+ * One LIST page (1,000 keys) of directory `dir` refreshes the attributes of the
+ * files the table already knows there; see mrap_inode_claim_relist. Errors are
+ * not reported: the per-name lookup that follows decides.
+ */
+static void relist_dir(struct mrap_fs *fs, uint64_t dir)
+{
+    struct mrap_inode_info di;
+    struct mrap_s3_list_page pg;
+    if (mrap_inode_get(fs->inodes, dir, &di) != 0)
+        return;
+    char *key = mrap_fs_s3_key(fs, di.key), *prefix = NULL;
+    if (key && asprintf(&prefix, "%s%s", key, di.key[0] ? "/" : "") < 0)
+        prefix = NULL;
+    free(key);
+    mrap_inode_info_cleanup(&di);
+    struct mrap_s3_list_opts lo = {.prefix = prefix, .delimiter = "/", .max_keys = 1000};
+    if (prefix && mrap_s3_list_objects(fs->s3, &lo, &pg, NULL) == 0) {
+        size_t plen = strlen(prefix);
+        for (size_t i = 0; i < pg.n_objects; i++) {
+            const char *name = pg.objects[i].key + plen;
+            if (!mrap_fs_name_valid(name, strlen(name)) || strchr(name, '/'))
+                continue;
+            struct mrap_inode_attr a;
+            mrap_fs_attr_from_entry(&pg.objects[i], &a);
+            mrap_inode_refresh_file(fs->inodes, dir, name, &a);
+        }
+        mrap_s3_list_page_cleanup(&pg);
+    }
+    free(prefix);
+}
+
 void mrap_fs_reply_errno(fuse_req_t req, int rc)
 {
     fuse_reply_err(req, rc < 0 ? -rc : EIO);
@@ -191,7 +223,13 @@ static void mrap_fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         fuse_reply_err(req, ENOENT);
         return;
     }
-    if (mrap_inode_find_fresh(fs->inodes, parent, name, &found, 1) == 0) {
+    bool fresh = mrap_inode_find_fresh(fs->inodes, parent, name, &found, 1) == 0;
+    if (!fresh && mrap_inode_stale_file(fs->inodes, parent, name) &&
+        mrap_inode_claim_relist(fs->inodes, parent)) {
+        relist_dir(fs, parent);
+        fresh = mrap_inode_find_fresh(fs->inodes, parent, name, &found, 1) == 0;
+    }
+    if (fresh) {
         mrap_fs_fill_stat(fs, found.ino, &found.attr, &e.attr);
         e.ino = found.ino;
         mrap_inode_info_cleanup(&found);
@@ -372,8 +410,10 @@ static void mrap_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                         : mrap_s3_get_range(fs->s3, fh->s3_key, (uint64_t)off, size, NULL, buf,
                                             &got, &err);
     if (rc == -ESTALE)
-        mrap_log(MRAP_LOG_WARN, "fs", "%s changed while open (ETag %s); reopen to read the new "
-                 "version", fh->s3_key, fh->etag);
+        mrap_log(MRAP_LOG_WARN, "fs",
+                 "%s changed while open (ETag %s); reopen to read the new "
+                 "version",
+                 fh->s3_key, fh->etag);
     else if (rc == -ENODATA || (rc && strcmp(err.code, "InvalidObjectState") == 0))
         /* once per key: the kernel retries a failed read, tools read in loops */
         mrap_fs_warn_once(fs, fh->s3_key,

@@ -54,7 +54,8 @@ static const struct opt_def opt_table[] = {
      "seconds metadata is trusted before revalidation (1)"},
     {"cache", 0, OPT_STRING, OFF(cache_dir),
      "directory for staging files (/var/tmp/mrapfs-<uid>); when given, also a disk block cache"},
-    {"max-memory-cache", 0, OPT_UINT, OFF(memory_cache_mib), "MiB of read blocks kept in memory (256)"},
+    {"max-memory-cache", 0, OPT_UINT, OFF(memory_cache_mib),
+     "MiB of read blocks kept in memory (256)"},
     {"max-cache-size", 0, OPT_UINT, OFF(disk_cache_mib),
      "MiB of read blocks kept on disk under <cache>/blocks (1024; 0: none; leaves 5 % of "
      "the disk free)"},
@@ -74,10 +75,12 @@ static const struct opt_def opt_table[] = {
 };
 
 /* Generic mount options with no meaning here; ro/rw map onto read-only. */
-static const char *const ignored_opts[] = {
-    "_netdev", "nofail", "noauto", "auto", "user", "users", "nouser", "defaults", "exec",
-    "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime", "relatime", "async",
-    "sync", "x-systemd.automount", NULL};
+static const char *const ignored_opts[] = {"_netdev",  "nofail", "noauto", "auto",
+                                           "user",     "users",  "nouser", "defaults",
+                                           "exec",     "noexec", "suid",   "nosuid",
+                                           "dev",      "nodev",  "atime",  "noatime",
+                                           "relatime", "async",  "sync",   "x-systemd.automount",
+                                           NULL};
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -268,8 +271,7 @@ static int parse_source(struct mrap_fs_config *cfg, const char *src, char *err, 
         cfg->account_id = strndup(acct, (size_t)(ap - acct));
         if (!cfg->account_id)
             return -ENOMEM;
-        if (strlen(cfg->account_id) != 12 ||
-            strspn(cfg->account_id, "0123456789") != 12) {
+        if (strlen(cfg->account_id) != 12 || strspn(cfg->account_id, "0123456789") != 12) {
             set_err(err, errlen, "bad account id in ARN: %s", src);
             return -EINVAL;
         }
@@ -356,8 +358,7 @@ static int finish(struct mrap_fs_config *cfg, char *err, size_t errlen)
         return -ENOMEM;
     size_t plen = strlen(cfg->prefix);
     if (plen && (cfg->prefix[0] == '/' || cfg->prefix[plen - 1] != '/')) {
-        set_err(err, errlen, "--prefix must not start with / and must end with /: %s",
-                cfg->prefix);
+        set_err(err, errlen, "--prefix must not start with / and must end with /: %s", cfg->prefix);
         return -EINVAL;
     }
     if (cfg->target == MRAP_S3_TARGET_BUCKET && !cfg->region) {
@@ -414,8 +415,8 @@ static int finish(struct mrap_fs_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-int mrap_fs_options_parse(int argc, char **argv, bool as_mount_helper,
-                          struct mrap_fs_config *cfg, char *err, size_t errlen)
+int mrap_fs_options_parse(int argc, char **argv, bool as_mount_helper, struct mrap_fs_config *cfg,
+                          char *err, size_t errlen)
 {
     const char *positional[2] = {NULL, NULL};
     int npos = 0, rc = 0;

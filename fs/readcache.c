@@ -57,8 +57,10 @@ static int open_disk_tier(struct mrap_fs *fs)
     };
     int rc = mrap_disk_cache_new(&o, &fs->disk_cache);
     if (rc == -EBUSY)
-        mrap_log(MRAP_LOG_ERROR, "cache", "%s is in use by another mount; give each mount its "
-                 "own --cache directory", dir);
+        mrap_log(MRAP_LOG_ERROR, "cache",
+                 "%s is in use by another mount; give each mount its "
+                 "own --cache directory",
+                 dir);
     else if (rc)
         mrap_log(MRAP_LOG_ERROR, "cache", "cannot open the disk cache in %s: %s", dir,
                  strerror(-rc));
@@ -83,8 +85,10 @@ void mrap_fs_readcache_start(struct mrap_fs *fs)
     unsigned threads = fs->cfg->max_connections / 2;
     int rc = mrap_workers_new(threads < 2 ? 2 : threads, 0, &fs->readahead);
     if (rc)
-        mrap_log(MRAP_LOG_WARN, "cache", "no read-ahead threads (%s): reads fetch only what "
-                 "they need", strerror(-rc));
+        mrap_log(MRAP_LOG_WARN, "cache",
+                 "no read-ahead threads (%s): reads fetch only what "
+                 "they need",
+                 strerror(-rc));
 }
 
 void mrap_fs_readcache_cleanup(struct mrap_fs *fs)
@@ -124,10 +128,11 @@ void mrap_fs_reader_close(struct mrap_open_file *fh)
     if (fh->reader) {
         struct mrap_reader_stats st;
         mrap_reader_get_stats(fh->reader, &st);
-        MRAP_DEBUG("cache", "%s: %llu sequential reads, %llu seeks, %llu blocks read ahead "
-                   "(%llu withdrawn, %llu failed), window %zu of %zu KiB", fh->s3_key,
-                   (unsigned long long)st.sequential_reads, (unsigned long long)st.seeks,
-                   (unsigned long long)st.prefetch_submitted,
+        MRAP_DEBUG("cache",
+                   "%s: %llu sequential reads, %llu seeks, %llu blocks read ahead "
+                   "(%llu withdrawn, %llu failed), window %zu of %zu KiB",
+                   fh->s3_key, (unsigned long long)st.sequential_reads,
+                   (unsigned long long)st.seeks, (unsigned long long)st.prefetch_submitted,
                    (unsigned long long)st.prefetch_cancelled,
                    (unsigned long long)st.prefetch_errors, st.window_bytes >> 10,
                    st.max_window_bytes >> 10);

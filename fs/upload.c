@@ -64,8 +64,8 @@ int mrap_part_buf_init(struct mrap_part_buf *b, size_t cap)
 {
     /* MAP_POPULATE: the buffer is about to be filled whole; one call faults
      * every page in instead of one page fault per 4 KiB of written data. */
-    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                   -1, 0);
+    void *p =
+        mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (p == MAP_FAILED)
         return -ENOMEM;
     b->data = p;
@@ -332,8 +332,10 @@ static int check_listed(struct mrap_upload *u)
     memset(&err, 0, sizeof(err));
     int rc = mrap_s3_mpu_list_all_parts(u->s3, u->key, u->upload_id, &listed, &err);
     if (rc == -ENOTSUP) {
-        mrap_log(MRAP_LOG_INFO, "write", "%s: the server does not implement ListParts (%s); "
-                 "completing on the parts' own checks", u->key, err.code);
+        mrap_log(MRAP_LOG_INFO, "write",
+                 "%s: the server does not implement ListParts (%s); "
+                 "completing on the parts' own checks",
+                 u->key, err.code);
         return 0;
     }
     if (rc) {

@@ -39,7 +39,7 @@
 static uint32_t crc_tables[8][256]; /* written once by build_tables() under crc_once */
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
-#define STRIDE 4096u /* bytes per chain per round of the interleaved loop */
+#define STRIDE 4096u                  /* bytes per chain per round of the interleaved loop */
 static uint32_t shift_tables[4][256]; /* x -> x after STRIDE zero bytes; under shift_once */
 static pthread_once_t shift_once = PTHREAD_ONCE_INIT;
 

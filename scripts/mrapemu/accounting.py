@@ -4,6 +4,10 @@ Design: Stats counts what the data plane did — requests per S3 operation name,
 per HTTP status, bytes received and sent (bodies), authentication failures by
 error code, faults injected by kind — under one lock, so a test can assert
 exactly how many requests a workload made.  Admin requests are never counted.
+A request is recorded after its reply went out (bytes sent are known only
+then), so a client could read or reset the counters before its last request
+is counted; snapshot() and reset() therefore first wait (at most SETTLE_S) for
+the data-plane requests in progress to be recorded.
 
 Faults decides, per data-plane request, whether to inject a failure: a
 503 SlowDown, a 500 InternalError, or a cut connection (a GET sends headers
@@ -16,15 +20,32 @@ import random
 import threading
 
 FAULT_FIELDS = ("slowdown_rate", "internal_error_rate", "cut_rate", "latency_ms", "seed")
+SETTLE_S = 5.0
 
 
 class Stats:
     def __init__(self):
         self.lock = threading.Lock()
+        self.settled = threading.Condition(self.lock)
+        self.inflight = 0
         self.reset()
+
+    def begin(self):
+        """A data-plane request started; record() or end() closes it."""
+        with self.lock:
+            self.inflight += 1
+
+    def end(self):
+        with self.lock:
+            self.inflight -= 1
+            self.settled.notify_all()
+
+    def _settle_locked(self):
+        self.settled.wait_for(lambda: self.inflight <= 0, timeout=SETTLE_S)
 
     def reset(self):
         with self.lock:
+            self._settle_locked()
             self.requests = 0
             self.operations = {}
             self.statuses = {}
@@ -35,6 +56,8 @@ class Stats:
 
     def record(self, op, status, bytes_in, bytes_out, auth_error=None, fault=None):
         with self.lock:
+            self.inflight -= 1
+            self.settled.notify_all()
             self.requests += 1
             self.operations[op] = self.operations.get(op, 0) + 1
             key = str(status)
@@ -48,6 +71,7 @@ class Stats:
 
     def snapshot(self):
         with self.lock:
+            self._settle_locked()
             return {"requests": self.requests, "operations": dict(self.operations),
                     "statuses": dict(self.statuses), "bytes_in": self.bytes_in,
                     "bytes_out": self.bytes_out,

@@ -152,6 +152,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         is_control = route is not None and route.kind == "control"
         ctx.op = "Unknown"
         fault = auth_error = None
+        app.stats.begin()
         try:
             try:
                 length = self._content_length()
@@ -198,6 +199,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                  self.reader.consumed if self.reader else 0, self.bytes_out,
                                  auth_error=auth_error if auth_error != "pending" else None,
                                  fault=fault)
+            else:
+                app.stats.end()
 
     def _content_length(self):
         if self.headers.get("Transfer-Encoding"):

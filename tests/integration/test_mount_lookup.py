@@ -57,3 +57,28 @@ def test_cold_lookups(seeded, emulator, make_mount):
     emulator.reset_stats()
     assert not os.path.exists(m.path("lk", "missing"))
     assert lists(emulator) == 1
+
+
+def test_expired_entries_after_ls_cost_one_list(seeded, emulator, make_mount):
+    """`ls` then touching every file after the TTL (cat *, rsync, backup tools):
+    the first expired lookup re-lists the directory once, refreshing every
+    known file in it, instead of one LIST per file."""
+    import time
+    c = emulator.client()
+    for i in range(200):
+        assert c.request("PUT", "relist/f%03d" % i, body=b"%d" % i).status == 200
+    emulator.faults(slowdown_rate=0, internal_error_rate=0, cut_rate=0, latency_ms=0)
+    m = make_mount(emulator, args=["--metadata-ttl", "2"])
+    names = sorted(os.listdir(m.path("relist")))
+    assert len(names) == 200
+    time.sleep(2.5)  # every entry is past its TTL now
+    emulator.reset_stats()
+    for i, name in enumerate(names):
+        with open(m.path("relist", name), "rb") as f:
+            assert f.read() == b"%d" % i
+    # One LIST re-lists the directory; at most a few more if the loop spans a TTL.
+    assert lists(emulator) <= 4, emulator.stats()["operations"]
+    # A file changed remotely is seen with its new size through the re-listing.
+    assert c.request("PUT", "relist/f000", body=b"changed!").status == 200
+    time.sleep(2.5)
+    assert os.stat(m.path("relist", "f000")).st_size == 8

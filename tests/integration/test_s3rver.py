@@ -204,8 +204,11 @@ def test_writes(s3rver, mounted):
     with open(m.path("w-small.bin"), "wb") as f:  # one PutObject at close
         f.write(small)
     assert c.request("GET", "w-small.bin", bucket=BUCKET).body == small
-    with open(m.path("w-empty"), "wb"):
+    with open(m.path("w-empty"), "wb"):  # never written: stored at release, just after close
         pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and c.request("HEAD", "w-empty", bucket=BUCKET).status != 200:
+        time.sleep(0.05)
     assert c.request("GET", "w-empty", bucket=BUCKET).body == b""
     # Overwrite with O_TRUNC, then an append and an in-place edit (staged, then one PUT).
     with open(m.path("w-small.bin"), "wb") as f:

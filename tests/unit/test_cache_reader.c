@@ -321,8 +321,8 @@ static void test_spans(void)
      * with block-by-block read-ahead this is exactly nblocks. */
     CHECK(g.f.calls < nblocks, "%u fetches for %llu blocks", g.f.calls,
           (unsigned long long)nblocks);
-    CHECK(g.f.bytes == nblocks * BS, "%llu bytes fetched for %llu",
-          (unsigned long long)g.f.bytes, (unsigned long long)(nblocks * BS));
+    CHECK(g.f.bytes == nblocks * BS, "%llu bytes fetched for %llu", (unsigned long long)g.f.bytes,
+          (unsigned long long)(nblocks * BS));
     pthread_mutex_unlock(&g.f.mu);
     rig_cleanup(&g);
 }
