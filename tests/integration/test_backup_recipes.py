@@ -15,7 +15,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
@@ -90,27 +89,6 @@ def file_is_stored(emulator, m, key, body):
     nothing_pending(emulator, key)
 
 
-def ops_after(emulator, done_op):
-    """The accounting once done_op (the last request of the step) is counted:
-    the emulator records a request after sending its response, so a client can
-    be a moment ahead of the counters."""
-    wait_until(lambda: done_op in ops(emulator), timeout=10)
-    return ops(emulator)
-
-
-def quiet_stats(emulator):
-    """Zeroes the accounting once requests already answered are all counted
-    (the count holds still for 0.2 s; bounded by 10 s)."""
-    last, deadline = -1, time.monotonic() + 10
-    while time.monotonic() < deadline:
-        now = emulator.stats()["requests"]
-        if now == last:
-            break
-        last = now
-        time.sleep(0.2)
-    emulator.reset_stats()
-
-
 def ok(p):
     assert p.returncode == 0, p.stdout.decode(errors="replace")
     return p
@@ -145,10 +123,10 @@ def test_dd_bs_1m_multipart(emulator, make_mount, tmp_path):
     m = mount(make_mount, emulator, tmp_path)
     os.mkdir(m.path("dd"))
     for name, conv in (("plain.img", ""), ("fsync.img", "conv=fsync")):
-        quiet_stats(emulator)
+        emulator.reset_stats()
         ok(run("dd if='%s' of='%s' bs=1M status=none %s" % (tmp_path / "disk.img",
                                                             m.path("dd", name), conv)))
-        o = ops_after(emulator, "CompleteMultipartUpload")
+        o = ops(emulator)
         # 8 MiB parts: 3 full and a short fourth, streamed while dd writes;
         # with conv=fsync the fsync completes the upload and the close adds nothing
         assert (o.get("CreateMultipartUpload"), o.get("UploadPart"),
@@ -269,14 +247,14 @@ def test_rsync_checksum_uploads_only_what_changed(emulator, make_mount, tmp_path
     compares contents instead: an unchanged tree costs reads only."""
     m = mount(make_mount, emulator, tmp_path)
     ok(run("rsync -r --inplace '%s/' '%s/'" % (tree, m.path("rsc"))))
-    quiet_stats(emulator)
+    emulator.reset_stats()
     ok(run("rsync -r --inplace -c '%s/' '%s/'" % (tree, m.path("rsc"))))
     o = ops(emulator)
     assert not {"PutObject", "CreateMultipartUpload", "UploadPart"} & set(o), o
     (tree / "a.txt").write_bytes(b"a new line\n")           # a new size: sent
-    quiet_stats(emulator)
+    emulator.reset_stats()
     ok(run("rsync -r --inplace -c '%s/' '%s/'" % (tree, m.path("rsc"))))
-    o = ops_after(emulator, "PutObject")
+    o = ops(emulator)
     assert o.get("PutObject") == 1 and "CreateMultipartUpload" not in o, o
     tree_is_stored(emulator, tree, "rsc/")
 
