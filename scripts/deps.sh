@@ -9,7 +9,7 @@ PACKAGES=(
   libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev libxml2-dev
   python3 python3-pytest python3-cryptography python3-awscrt awscli
   attr curl ca-certificates
-  rsync cpio zstd
+  rsync cpio zstd restic duplicity rclone
 )
 
 missing=()
