@@ -203,8 +203,20 @@ static int refuse_rewrite(struct mrap_wfile *w, uint64_t off)
 
 /* ---- stage ---- */
 
+/* The program sees ENOSPC or EFBIG; the log says it was the local staging
+ * directory (or --max-staging-size), not S3, so an operator knows what to grow. */
+static int staging_refused(const struct mrap_wfile *w, int rc)
+{
+    if (rc == -ENOSPC || rc == -EDQUOT || rc == -EFBIG)
+        mrap_log(MRAP_LOG_WARN, "write",
+                 "%s: cannot stage it in %s: %s (staging holds appends and edits until close; "
+                 "see --cache and --max-staging-size)",
+                 w->s3_key, w->fs->cfg->cache_dir, strerror(-rc));
+    return rc;
+}
+
 /* Moves the file into a staging file: the bytes in hand, or the stored object. */
-static int to_stage(struct mrap_wfile *w, bool download)
+static int to_stage_unlogged(struct mrap_wfile *w, bool download)
 {
     struct mrap_staging *st = w->fs->staging;
     uint64_t size = w->mode == W_STREAM ? w->buf.len : (download ? w->base_size : 0);
@@ -229,7 +241,12 @@ static int to_stage(struct mrap_wfile *w, bool download)
     return 0;
 }
 
-static int stage_write(struct mrap_wfile *w, const char *buf, size_t len, uint64_t off)
+static int to_stage(struct mrap_wfile *w, bool download)
+{
+    return staging_refused(w, to_stage_unlogged(w, download));
+}
+
+static int stage_write_unlogged(struct mrap_wfile *w, const char *buf, size_t len, uint64_t off)
 {
     uint64_t end = off + len;
     if (end > w->size) {
@@ -243,6 +260,11 @@ static int stage_write(struct mrap_wfile *w, const char *buf, size_t len, uint64
     w->dirty = true;
     set_size(w, end > w->size ? end : w->size);
     return 0;
+}
+
+static int stage_write(struct mrap_wfile *w, const char *buf, size_t len, uint64_t off)
+{
+    return staging_refused(w, stage_write_unlogged(w, buf, len, off));
 }
 
 static int stage_upload(struct mrap_wfile *w, char *etag)
@@ -406,9 +428,9 @@ int mrap_wfile_truncate(struct mrap_wfile *w, uint64_t size)
         rc = nothing_sent ? to_stage(w, false) : refuse_rewrite(w, size);
     }
     if (!rc && size > w->size)
-        rc = mrap_staging_reserve(w->fs->staging, &w->reserved, size);
+        rc = staging_refused(w, mrap_staging_reserve(w->fs->staging, &w->reserved, size));
     if (!rc && ftruncate(w->fd, (off_t)size) != 0)
-        rc = -errno;
+        rc = staging_refused(w, -errno);
     if (!rc) {
         if (size < w->size)
             rc = mrap_staging_reserve(w->fs->staging, &w->reserved, size);

@@ -135,6 +135,19 @@ SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 ALWAYS_ALLOWED = ()
 
 
+def in_mount_table(path):
+    """Whether path is a mount point per /proc/mounts. os.path.ismount() says
+    False for a FUSE mount whose daemon died (stat fails with ENOTCONN), which
+    would leave such mounts behind."""
+    want = os.path.abspath(str(path))
+    with open("/proc/mounts") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 1 and fields[1].encode().decode("unicode_escape") == want:
+                return True
+    return False
+
+
 class Mount:
     """mrapfs running in the foreground against an emulator, mounted for real."""
 
@@ -192,7 +205,7 @@ class Mount:
     def stop(self):
         if self.proc is None:
             return
-        if os.path.ismount(self.mountpoint):
+        if in_mount_table(self.mountpoint):
             subprocess.run(["fusermount3", "-u", "-z", self.mountpoint],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
         wait_or_kill(self.proc)

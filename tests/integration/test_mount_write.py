@@ -435,7 +435,8 @@ def test_upload_failure_reports_eio_and_leaves_nothing(emulator, make_mount, tmp
 
 
 def test_staging_limits(emulator, make_mount, tmp_path):
-    m = mount(make_mount, emulator, tmp_path, args=["--max-staging-size", "1M"])
+    m = mount(make_mount, emulator, tmp_path, args=["--max-staging-size", "1M"],
+              warnings=("cannot stage it",))
     fd = os.open(m.path("st1.bin"), os.O_RDWR | os.O_CREAT, 0o644)   # staged from the start
     try:
         os.write(fd, b"a" * (512 * 1024))
