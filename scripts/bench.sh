@@ -36,6 +36,10 @@ fi
 export MRAP_BUILD_DIR=$root/build-bench
 bash "$root/scripts/build.sh" -DCMAKE_BUILD_TYPE=Release >/dev/null
 
+# Every run starts cold: no cache left by an earlier run, and an empty mount
+# point (a tool that failed to mount must not have written into the bare directory).
+mountpoint -q "$dir/mnt" && { fusermount3 -u "$dir/mnt" || umount -l "$dir/mnt"; }
+rm -rf "$dir/cache" "$dir/mnt"
 mkdir -p "$dir/mnt" "$dir/cache"
 emu_pid=
 cleanup() {
