@@ -362,6 +362,14 @@ static void mrap_fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
     /* The kernel may keep its page cache only when the ETag is the one the
      * previous open saw: same version, same bytes. */
     fi->keep_cache = mrap_inode_note_open(fs->inodes, ino, fh->etag);
+    /* While the file is being written, the kernel's size for the inode is the
+     * writer's (getattr shows the growing file), and a cached read would stop
+     * there or fill the rest with zeros. Direct I/O sends every read here,
+     * where it is served from the stored object up to its own size. */
+    if (mrap_writers_stat(fs->writers, ino, &shown)) {
+        fi->direct_io = 1;
+        fi->keep_cache = 0;
+    }
     fi->fh = (uint64_t)(uintptr_t)fh;
     fh = NULL;
 out:

@@ -184,9 +184,6 @@ def test_kill_9_mid_overwrite_keeps_the_old_object(emulator, make_mount, tmp_pat
         assert f.read() == old
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fs: a reader during an O_TRUNC overwrite gets the writer's size from the shared "
-    "inode: an empty file, or the old bytes then zeros (page cache fill after a short read)"))
 def test_readers_see_the_old_object_while_it_is_overwritten(emulator, make_mount, tmp_path):
     """The issue's promise for O_TRUNC overwrites: until the new upload
     completes, readers through the mount see the previous object."""
