@@ -475,6 +475,12 @@ static void mrap_fs_init_conn(void *userdata, struct fuse_conn_info *conn)
     if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
         conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
     conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+    /* Writes of up to 1 MiB per request (dd bs=1M arrives whole): libfuse's
+     * receive buffer holds 256 pages and it offers that as max_write. Reads
+     * come in the kernel's read-ahead units (128 KiB); streams are read ahead
+     * here in 4 MiB spans instead. Splice is not asked for: replies come from
+     * cache blocks in memory, where splicing would save no copy. */
+    conn->max_write = 1024 * 1024;
     mrap_fs_readcache_start(userdata);
 }
 
