@@ -262,16 +262,10 @@ void mrap_fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     struct dir_handle *d = calloc(1, sizeof(*d));
-    char *key = mrap_fs_s3_key(fs, info.key);
-    if (d && key && info.key[0]) {
-        if (asprintf(&d->prefix, "%s/", key) < 0)
-            d->prefix = NULL;
-    } else if (d && key) {
-        d->prefix = strdup(key);
-    }
-    free(key);
-    if (d)
+    if (d) {
+        d->prefix = mrap_fs_s3_dir_prefix(fs, info.key);
         d->parent_ino = info.parent;
+    }
     mrap_inode_info_cleanup(&info);
     if (!d || !d->prefix) {
         free(d);

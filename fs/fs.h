@@ -78,6 +78,9 @@ void mrap_fs_warn_once(struct mrap_fs *fs, const char *key, const char *what);
 
 /* The S3 key for an inode key: the mount prefix joined with it. Heap string. */
 char *mrap_fs_s3_key(const struct mrap_fs *fs, const char *inode_key);
+/* The S3 prefix that lists a directory inode: its key with a trailing '/', or
+ * the mount prefix itself for the root. Heap string. */
+char *mrap_fs_s3_dir_prefix(const struct mrap_fs *fs, const char *inode_key);
 /* Fills a struct stat for an inode. */
 void mrap_fs_fill_stat(const struct mrap_fs *fs, uint64_t ino, const struct mrap_inode_attr *a,
                        struct stat *st);

@@ -190,3 +190,11 @@ char *mrap_fs_s3_key(const struct mrap_fs *fs, const char *inode_key)
         return NULL;
     return k;
 }
+
+char *mrap_fs_s3_dir_prefix(const struct mrap_fs *fs, const char *inode_key)
+{
+    char *k = NULL;
+    if (asprintf(&k, "%s%s%s", fs->cfg->prefix, inode_key, inode_key[0] ? "/" : "") < 0)
+        return NULL;
+    return k;
+}

@@ -182,10 +182,7 @@ static void relist_dir(struct mrap_fs *fs, uint64_t dir)
     struct mrap_s3_list_page pg;
     if (mrap_inode_get(fs->inodes, dir, &di) != 0)
         return;
-    char *key = mrap_fs_s3_key(fs, di.key), *prefix = NULL;
-    if (key && asprintf(&prefix, "%s%s", key, di.key[0] ? "/" : "") < 0)
-        prefix = NULL;
-    free(key);
+    char *prefix = mrap_fs_s3_dir_prefix(fs, di.key);
     mrap_inode_info_cleanup(&di);
     struct mrap_s3_list_opts lo = {.prefix = prefix, .delimiter = "/", .max_keys = 1000};
     if (prefix && mrap_s3_list_objects(fs->s3, &lo, &pg, NULL) == 0) {
@@ -337,7 +334,8 @@ static void mrap_fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
         goto out;
     /* a file being written that was never stored: nothing to read yet */
     struct stat shown;
-    if (!writer && !info.attr.etag[0] && mrap_writers_stat(fs->writers, ino, &shown)) {
+    bool being_written = !writer && mrap_writers_stat(fs->writers, ino, &shown);
+    if (being_written && !info.attr.etag[0]) {
         rc = -ENOENT;
         goto out;
     }
@@ -366,7 +364,7 @@ static void mrap_fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
      * writer's (getattr shows the growing file), and a cached read would stop
      * there or fill the rest with zeros. Direct I/O sends every read here,
      * where it is served from the stored object up to its own size. */
-    if (mrap_writers_stat(fs->writers, ino, &shown)) {
+    if (being_written) {
         fi->direct_io = 1;
         fi->keep_cache = 0;
     }
