@@ -318,15 +318,25 @@ int mrap_wfile_open(struct mrap_fs *fs, const struct mrap_wfile_opts *o, struct 
     return 0;
 }
 
-int mrap_wfile_write(struct mrap_wfile *w, const char *buf, size_t len, uint64_t off)
+/* Enters w to change its content (write, truncate): 0 inside, or the error
+ * of a failed handle or of claiming the inode, with w already left. */
+static int enter_change(struct mrap_wfile *w)
 {
-    if (off > MRAP_S3_MAX_OBJECT_SIZE || len > MRAP_S3_MAX_OBJECT_SIZE - off)
-        return -EFBIG;
     enter(w);
     int rc = w->mode == W_FAILED ? w->fail_rc : claim(w);
     if (rc)
         return leave(w, rc);
     w->wrote = true;
+    return 0;
+}
+
+int mrap_wfile_write(struct mrap_wfile *w, const char *buf, size_t len, uint64_t off)
+{
+    if (off > MRAP_S3_MAX_OBJECT_SIZE || len > MRAP_S3_MAX_OBJECT_SIZE - off)
+        return -EFBIG;
+    int rc = enter_change(w);
+    if (rc)
+        return rc;
     if (w->mode == W_BASE) {
         if (!w->rdwr && off == 0 && w->base_size == 0)
             rc = start_stream(w);
@@ -392,11 +402,9 @@ int mrap_wfile_truncate(struct mrap_wfile *w, uint64_t size)
 {
     if (size > MRAP_S3_MAX_OBJECT_SIZE)
         return -EFBIG;
-    enter(w);
-    int rc = w->mode == W_FAILED ? w->fail_rc : claim(w);
+    int rc = enter_change(w);
     if (rc)
-        return leave(w, rc);
-    w->wrote = true;
+        return rc;
     uint64_t cur = w->mode == W_BASE ? w->base_size : w->size;
     if (size == cur && w->mode != W_BASE)
         return leave(w, 0);
