@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -348,6 +349,13 @@ def test_restic_through_rclone_backend(emulator, make_mount, tmp_path, tree):
 
 
 @need("duplicity")
+def next_second():
+    """duplicity names backup sets by whole seconds: two sets made in one second
+    break its chain sorting (an AssertionError inside duplicity, on any
+    filesystem). Waits (at most a second) for the clock's next second."""
+    time.sleep(1.0 - time.time() % 1.0 + 0.01)
+
+
 def test_duplicity_file_url(emulator, make_mount, tmp_path, tree):
     # duplicity copies the mode of its signature file after writing it: refused
     # (logged once), which duplicity ignores
@@ -359,12 +367,14 @@ def test_duplicity_file_url(emulator, make_mount, tmp_path, tree):
     # duplicity sees a change by mtime (whole seconds), not by size: an edit in
     # the second of the full backup would be missed, on any filesystem
     os.utime(tree / "a.txt", (1e9, 1e9))
+    next_second()
     ok(run("duplicity incremental %s '%s' '%s'" % (common, tree, url)))
     ok(run("duplicity verify --compare-data %s '%s' '%s'" % (common, url, tree)))
     ok(run("duplicity restore %s '%s' '%s'" % (common, url, tmp_path / "back")))
     same_tree(tree, tmp_path / "back")
     before = mount_matches_s3(emulator, m, "dup/")
     # pruning: a second full chain, then the first one removed (DeleteObject)
+    next_second()
     ok(run("duplicity full %s '%s' '%s'" % (common, tree, url)))
     ok(run("duplicity remove-all-but-n-full 1 --force %s '%s'" % (common, url)))
     after = mount_matches_s3(emulator, m, "dup/")
